@@ -1,0 +1,23 @@
+"""Money is Decimal, never float. A month is 730 hours, the AWS Pricing Calculator convention."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+HOURS_PER_MONTH = Decimal(730)
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Coerce a number to Decimal without going through float."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def quantize_money(value: Decimal, places: Decimal = CENT) -> Decimal:
+    """Round half-up to cents for display and for the JSON report."""
+    return value.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """Format money for the JSON report as a decimal string with cents."""
+    return None if value is None else str(quantize_money(value))
