@@ -1,0 +1,169 @@
+"""Terraform loading: an HCL directory or a `terraform show -json` file -> Resource instances.
+
+`load_stack` never raises for bad input (except a path that does not exist): problems come
+back as Issues, and whatever could be loaded is still returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from leanstack.model import Issue, IssueCode, Resource, Severity, SourceSpan
+from leanstack.terraform.hcl import load_hcl
+from leanstack.terraform.plan import PlanError, is_plan, load_plan
+
+__all__ = ["LoadResult", "load_stack"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadResult:
+    """Resources of one stack with the issues found and the files read.
+
+    `root` is the stack directory (or the plan file's directory); `files` maps each file read,
+    relative to `root`, to its sha256, so a later patch can tell whether the files changed.
+    `input_kind` is "hcl" or "plan".
+    """
+
+    root: Path
+    resources: tuple[Resource, ...]
+    issues: tuple[Issue, ...]
+    files: Mapping[str, str] = field(default_factory=dict)
+    input_kind: str = "hcl"
+
+
+def load_stack(
+    path: Path,
+    *,
+    var_files: Sequence[Path] = (),
+    variables: Mapping[str, str] = {},
+) -> LoadResult:
+    """Load a configuration directory or a plan JSON file (detected by content).
+
+    Raises FileNotFoundError only when `path` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return _load_directory(path, var_files, variables)
+    data = path.read_bytes()
+    if _looks_like_json(data):
+        return _load_plan_file(path, data, var_files, variables)
+    # A single .tf file: load the configuration directory it belongs to.
+    return _load_directory(path.parent, var_files, variables)
+
+
+def _looks_like_json(data: bytes) -> bool:
+    return data.lstrip()[:1] in (b"{", b"[")
+
+
+def _load_directory(
+    root: Path, var_files: Sequence[Path], variables: Mapping[str, str]
+) -> LoadResult:
+    resources, stack = load_hcl(root.resolve(), var_files, variables)
+    if not resources and not stack.files:
+        stack.issue(
+            IssueCode.PARSE_ERROR,
+            "no Terraform files (*.tf) in this directory",
+            str(root),
+            Severity.ERROR,
+        )
+    return LoadResult(
+        root=root.resolve(),
+        resources=tuple(resources),
+        issues=tuple(stack.issues),
+        files=dict(stack.files),
+        input_kind="hcl",
+    )
+
+
+def _load_plan_file(
+    path: Path, data: bytes, var_files: Sequence[Path], variables: Mapping[str, str]
+) -> LoadResult:
+    root = path.parent.resolve()
+    files = {path.name: hashlib.sha256(data).hexdigest()}
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        issue = Issue(
+            code=IssueCode.PLAN_ERROR,
+            message=f"not valid JSON ({exc.msg}, line {exc.lineno})"
+            if isinstance(exc, json.JSONDecodeError)
+            else "not valid JSON",
+            where=path.name,
+            severity=Severity.ERROR,
+        )
+        return LoadResult(root=root, resources=(), issues=(issue,), files=files, input_kind="plan")
+    if not is_plan(document):
+        issue = Issue(
+            code=IssueCode.PLAN_ERROR,
+            message="JSON file is not a Terraform plan: expected the output of "
+            "`terraform show -json PLANFILE` (format_version, planned_values)",
+            where=path.name,
+            severity=Severity.ERROR,
+        )
+        return LoadResult(root=root, resources=(), issues=(issue,), files=files, input_kind="plan")
+    try:
+        resources, issues = load_plan(document, path.name)
+    except (PlanError, AttributeError, TypeError, ValueError) as exc:
+        issue = Issue(
+            code=IssueCode.PLAN_ERROR,
+            message=f"malformed plan JSON: {exc}",
+            where=path.name,
+            severity=Severity.ERROR,
+        )
+        return LoadResult(root=root, resources=(), issues=(issue,), files=files, input_kind="plan")
+    if any(p.suffix == ".tf" for p in root.iterdir()):
+        resources, hcl_files = _attach_spans(root, resources, document, var_files, variables)
+        files.update(hcl_files)
+    return LoadResult(
+        root=root,
+        resources=tuple(resources),
+        issues=tuple(issues),
+        files=files,
+        input_kind="plan",
+    )
+
+
+def _attach_spans(
+    root: Path,
+    resources: list[Resource],
+    document: Mapping[str, object],
+    var_files: Sequence[Path],
+    variables: Mapping[str, str],
+) -> tuple[list[Resource], dict[str, str]]:
+    """Give plan resources the source spans of the configuration next to the plan."""
+    plan_vars = document.get("variables")
+    values = dict(variables)
+    if isinstance(plan_vars, dict):
+        for name, entry in plan_vars.items():
+            if isinstance(entry, dict) and name not in values and "value" in entry:
+                value = entry["value"]
+                values[name] = value if isinstance(value, str) else json.dumps(value)
+    try:
+        hcl_resources, stack = load_hcl(root, var_files, values)
+    except Exception:
+        return resources, {}
+    by_address = {r.address: r for r in hcl_resources}
+    by_config: dict[str, Resource] = {}
+    for r in hcl_resources:
+        by_config.setdefault(_config_address(r.address), r)
+    out: list[Resource] = []
+    for resource in resources:
+        match = by_address.get(resource.address) or by_config.get(_config_address(resource.address))
+        if match is None:
+            out.append(resource)
+            continue
+        sources: dict[str, SourceSpan] = dict(match.attr_sources)
+        out.append(replace(resource, source=match.source, attr_sources=sources))
+    return out, dict(stack.files)
+
+
+def _config_address(address: str) -> str:
+    import re
+
+    return re.sub(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]', "", address)
