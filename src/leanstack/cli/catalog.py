@@ -1,9 +1,309 @@
-"""`leanstack catalog` command(s)."""
+"""`leanstack catalog`: import offer files, fetch from the Pricing API, show and describe prices.
+
+Every command reads the embedded catalog with the default local catalog
+(`$LEANSTACK_HOME/catalog.csv`, else `~/.cache/leanstack/catalog.csv`) layered over it;
+`import` and `fetch` write that local catalog unless `--out` says otherwise.
+"""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from leanstack.catalog._catalog import (
+    Catalog,
+    embedded_catalog,
+    embedded_manifest,
+    format_attributes,
+    format_price,
+    load_catalog,
+    verify_embedded,
+)
+from leanstack.catalog._catalog import default_local_catalogs as _default_local_catalogs
+from leanstack.catalog.importer import ImportResult, import_offer_files, write_local_catalog
+from leanstack.cli._common import fail, warn, write_output
+from leanstack.model.issues import Severity
+from leanstack.model.pricing import Price
+
+
+class OutputFormat(StrEnum):
+    """Output formats of `catalog show`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+_OUT_HELP = (
+    "Local catalog CSV to write "
+    "(default: $LEANSTACK_HOME/catalog.csv, else ~/.cache/leanstack/catalog.csv)."
+)
+_REPLACE_HELP = "Start the local catalog afresh instead of merging into the rows already there."
+
+
+def _current_catalog(embedded_only: bool) -> Catalog:
+    if embedded_only:
+        return embedded_catalog()
+    catalog = load_catalog(_default_local_catalogs())
+    for issue in catalog.issues:
+        warn(issue.line())
+    return catalog
+
+
+def _finish_import(result: ImportResult, out: Path | None, replace: bool, what: str) -> None:
+    fatal = [i for i in result.issues if i.severity is Severity.ERROR]
+    for issue in result.issues:
+        if issue.severity is not Severity.ERROR:
+            warn(issue.line())
+    if fatal and not result.prices:
+        for issue in fatal[1:]:
+            warn(issue.line())
+        fail(fatal[0].line(), 2)
+    for issue in fatal:
+        warn(issue.line())
+    typer.echo(result.summary())
+    if not result.prices:
+        fail(f"no prices leanstack uses were found in the {what}; nothing written", 1)
+    try:
+        path, rows, issues = write_local_catalog(result.prices, out, replace=replace)
+    except OSError as exc:
+        fail(f"{out or 'local catalog'}: cannot write: {exc.strerror or exc}", 2)
+    for issue in issues:
+        warn(issue.line())
+    typer.echo(f"wrote {rows} rows to {path} (layered over the embedded catalog by every command)")
+
+
+def _import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="AWS Price List offer files (JSON or CSV) or saved get_products output."
+        ),
+    ],
+    out: Annotated[Path | None, typer.Option("--out", help=_OUT_HELP)] = None,
+    replace: Annotated[bool, typer.Option("--replace", help=_REPLACE_HELP)] = False,
+) -> None:
+    """Convert AWS Price List offer files into the local catalog."""
+    _finish_import(import_offer_files(files), out, replace, "given files")
+
+
+def _fetch(
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="leanstack service to fetch (repeatable; default all)."),
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region", help="Region to fetch (repeatable; default the embedded catalog's)."
+        ),
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile to use.")] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="Pricing API endpoint (default AWS's us-east-1)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=_OUT_HELP)] = None,
+    replace: Annotated[bool, typer.Option("--replace", help=_REPLACE_HELP)] = False,
+) -> None:
+    """Fetch current On-Demand prices from the AWS Pricing API into the local catalog."""
+    from botocore.exceptions import BotoCoreError
+
+    from leanstack.catalog.fetch import (
+        FETCH_PLANS,
+        describe_aws_error,
+        fetch_prices,
+        make_pricing_client,
+    )
+
+    services = service or sorted(FETCH_PLANS)
+    unknown = [s for s in services if s not in FETCH_PLANS]
+    if unknown:
+        fail(f"unknown service {', '.join(unknown)} (known: {', '.join(sorted(FETCH_PLANS))})", 2)
+    regions = region or sorted(r for r in embedded_catalog().regions() if r != "global")
+    try:
+        client = make_pricing_client(profile, endpoint_url)
+    except BotoCoreError as exc:
+        fail(describe_aws_error(exc), 2)
+    result = fetch_prices(client, services, regions)
+    if result.fatal:
+        fail(next(i for i in result.issues if i.severity is Severity.ERROR).line(), 2)
+    _finish_import(result, out, replace, "Pricing API answers")
+
+
+def _selected(
+    catalog: Catalog, service: str | None, region: str | None, grep: str | None
+) -> list[Price]:
+    needle = grep.lower() if grep else None
+    rows: list[Price] = []
+    for price in catalog.prices():
+        if service and price.service != service:
+            continue
+        if region and price.region != region:
+            continue
+        if needle is not None:
+            text = " ".join(
+                (price.product, format_attributes(price.attributes), price.usage_type, price.source)
+            ).lower()
+            if needle not in text:
+                continue
+        rows.append(price)
+    rows.sort(key=lambda p: (p.service, p.region))
+    return rows
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)
+
+
+def _show(
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only this service (e.g. rds).")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option(
+            "--grep", help="Only rows whose product, attributes, usage type or source contain TEXT."
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+    embedded_only: Annotated[
+        bool, typer.Option("--embedded-only", help="Ignore the local catalog.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """List prices with their provenance."""
+    catalog = _current_catalog(embedded_only)
+    rows = _selected(catalog, service, region, grep)
+    if output_format is OutputFormat.JSON:
+        doc = {
+            "catalog": {
+                "date": catalog.date,
+                "source": catalog.source,
+                "layers": list(catalog.layers),
+            },
+            "count": len(rows),
+            "prices": [
+                {
+                    "service": p.service,
+                    "region": p.region,
+                    "product": p.product,
+                    "attributes": dict(p.attributes),
+                    "usage_type": p.usage_type,
+                    "unit": p.unit,
+                    "price_usd": format_price(p.price),
+                    "source": p.source,
+                    "source_date": p.source_date,
+                    "derived": p.basis,
+                    "layer": catalog.layer_of(p),
+                    "explain": catalog.explain(p),
+                }
+                for p in rows
+            ],
+        }
+        write_output(json.dumps(doc, indent=2), out)
+        return
+    if not rows:
+        write_output(f"no prices match (catalog {catalog.date})", out)
+        return
+    table = _table(
+        [
+            "service",
+            "region",
+            "product",
+            "attributes",
+            "usage_type",
+            "price_usd",
+            "unit",
+            "source_date",
+            "derived",
+            "source",
+        ],
+        [
+            [
+                p.service,
+                p.region,
+                p.product,
+                format_attributes({k: v for k, v in p.attributes.items() if k != "price_basis"}),
+                p.usage_type,
+                format_price(p.price),
+                p.unit,
+                p.source_date,
+                p.basis or "",
+                p.source,
+            ]
+            for p in rows
+        ],
+    )
+    write_output(f"catalog {catalog.date}: {catalog.source}\n{table}\n{len(rows)} prices", out)
+
+
+def _info(
+    embedded_only: Annotated[
+        bool, typer.Option("--embedded-only", help="Ignore the local catalog.")
+    ] = False,
+) -> None:
+    """Catalog date, source, rows per service and region, and derived rows by basis."""
+    catalog = _current_catalog(embedded_only)
+    manifest = embedded_manifest()
+    problems = verify_embedded()
+    lines = [
+        f"catalog date: {catalog.date}"
+        + (f" (embedded catalog {manifest.date})" if catalog.date != manifest.date else ""),
+        f"source: {catalog.source}",
+        f"embedded: {manifest.file}, {manifest.rows} rows, sha256 {manifest.sha256[:12]}… "
+        + ("verified" if not problems else "MISMATCH: " + "; ".join(p.message for p in problems)),
+    ]
+    for layer in catalog.layers[1:]:
+        lines.append(f"local catalog: {layer}")
+    prices = list(catalog.prices())
+    lines.append(f"rows: {len(prices)}")
+    counts = Counter((p.service, p.region) for p in prices)
+    regions = sorted({r for _, r in counts}, key=lambda r: (r == "global", r))
+    services = sorted({s for s, _ in counts})
+    matrix = [
+        [
+            s,
+            *[str(counts.get((s, r), "")) for r in regions],
+            str(sum(counts.get((s, r), 0) for r in regions)),
+        ]
+        for s in services
+    ]
+    lines.append("")
+    lines.append(_table(["service", *regions, "total"], matrix))
+    derived = Counter(p.basis for p in prices if p.basis is not None)
+    lines.append("")
+    lines.append(f"derived rows (not a published list price): {sum(derived.values())}")
+    lines.extend(f"  {basis}: {n}" for basis, n in sorted(derived.items()))
+    write_output("\n".join(lines), None)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add the `catalog` command group to the root app."""
+    group = typer.Typer(
+        name="catalog",
+        help="The price catalog: show it, import AWS offer files, fetch from the Pricing API.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    group.command("import")(_import)
+    group.command("fetch")(_fetch)
+    group.command("show")(_show)
+    group.command("info")(_info)
+    app.add_typer(group, name="catalog")
