@@ -118,6 +118,13 @@ class _Refs:
             return out
         path = _call_path(module)
         config = self.configs.get(path)
+        # Terraform lists a reference and its prefixes ("aws_x.y[0].id", "aws_x.y[0]",
+        # "aws_x.y"); the bare prefix must not widen an indexed reference to every instance.
+        indexed_bases = {
+            _strip_index(".".join(r.split(".")[:2]))
+            for r in refs
+            if len(r.split(".")) >= 2 and "[" in r.split(".")[1]
+        }
         for ref in refs:
             parts = ref.split(".")
             head = parts[0]
@@ -134,7 +141,7 @@ class _Refs:
                 if indexed:
                     wanted = f"{module}.{head}.{name}" if module else f"{head}.{name}"
                     out |= {a for a in known if a == wanted} or set(known)
-                else:
+                elif base not in indexed_bases:
                     out |= set(known)
         return out
 
