@@ -1,0 +1,185 @@
+"""The estimate pipeline: loaded resources + catalog + usage -> priced resources and issues.
+
+Library code only: problems become Issues on the Estimate; the CLI decides exit codes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from leanstack.catalog import Catalog
+from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.model.pricing import PricedResource, PricingStatus
+from leanstack.resources import PricingContext, price_resource
+from leanstack.terraform import LoadResult
+from leanstack.usage.usage_file import UsageFile
+
+__all__ = ["Estimate", "estimate"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """A priced stack.
+
+    `monthly_cost` sums every known component; `monthly_cost_min`/`_max` replace each
+    resource's cost by its own range where it has one (autoscaling, Serverless v2).
+    `derived_prices` lists each non-list price used (price_basis) once, for the footer.
+    """
+
+    resources: tuple[PricedResource, ...]
+    issues: tuple[Issue, ...]
+    catalog_date: str
+    catalog_source: str
+    monthly_cost: Decimal
+    monthly_cost_min: Decimal
+    monthly_cost_max: Decimal
+    counts: Mapping[PricingStatus, int] = field(default_factory=dict)
+    input_kind: str = "hcl"
+    usage_file: str = ""
+
+    @property
+    def has_range(self) -> bool:
+        """True when some resource's cost is a range."""
+        return any(r.monthly_cost_max is not None for r in self.resources)
+
+    @property
+    def derived_prices(self) -> tuple[str, ...]:
+        """One note per distinct derived price used (Spot observations, derived Multi-AZ...)."""
+        notes: dict[str, None] = {}
+        for resource in self.resources:
+            for component in resource.components:
+                price = component.price
+                if price is not None and price.basis and component.monthly_quantity != 0:
+                    notes[
+                        f"{price.product} ({price.region}): {price.basis}"
+                        + (
+                            f" {price.attributes['observed_on']}"
+                            if "observed_on" in price.attributes
+                            else ""
+                        )
+                        + f"; source {price.source_date}"
+                    ] = None
+        return tuple(notes)
+
+    def count(self, status: PricingStatus) -> int:
+        """How many resources came out with that status."""
+        return self.counts.get(status, 0)
+
+
+def estimate(
+    load: LoadResult,
+    catalog: Catalog,
+    usage: UsageFile | None,
+    *,
+    usage_overrides: Mapping[str, Mapping[str, Decimal]] | None = None,
+) -> Estimate:
+    """Price every managed resource of a loaded stack.
+
+    `usage_overrides` (address -> key -> value, e.g. derived from recorded metrics) win over
+    the usage file.
+    """
+    overrides = usage_overrides or {}
+    managed = [r for r in load.resources if r.mode == "managed"]
+    index = {r.address: r for r in managed}
+    priced: list[PricedResource] = []
+    for resource in managed:
+        values: dict[str, Decimal | str] = (
+            usage.for_resource(resource.address, resource.type) if usage else {}
+        )
+        values.update(overrides.get(resource.address, {}))
+        priced.append(
+            price_resource(resource, PricingContext(catalog=catalog, index=index, usage=values))
+        )
+
+    issues: list[Issue] = list(load.issues)
+    if usage is not None:
+        issues.extend(usage.issues)
+        issues.extend(usage.unmatched(index))
+    issues.extend(_pricing_issues(priced))
+
+    total = sum((r.monthly_cost for r in priced), Decimal(0))
+    low = sum(
+        (r.monthly_cost_min if r.monthly_cost_min is not None else r.monthly_cost for r in priced),
+        Decimal(0),
+    )
+    high = sum(
+        (r.monthly_cost_max if r.monthly_cost_max is not None else r.monthly_cost for r in priced),
+        Decimal(0),
+    )
+    return Estimate(
+        resources=tuple(priced),
+        issues=tuple(issues),
+        catalog_date=catalog.date,
+        catalog_source=catalog.source,
+        monthly_cost=total,
+        monthly_cost_min=low,
+        monthly_cost_max=high,
+        counts=dict(Counter(r.status for r in priced)),
+        input_kind=load.input_kind,
+        usage_file=usage.path if usage else "",
+    )
+
+
+def _where(resource: PricedResource) -> str:
+    return resource.source.where() if resource.source else resource.address
+
+
+def _pricing_issues(priced: list[PricedResource]) -> list[Issue]:
+    issues: list[Issue] = []
+    unknown_regions: dict[str, PricedResource] = {}
+    unsupported: dict[str, list[PricedResource]] = {}
+    for resource in priced:
+        if resource.status is PricingStatus.UNKNOWN:
+            if resource.reason.startswith("region "):
+                unknown_regions.setdefault(resource.region, resource)
+                continue
+            issues.append(
+                Issue(
+                    code=IssueCode.UNKNOWN_VALUE,
+                    message=f"{resource.address}: not priced: {resource.reason}",
+                    where=_where(resource),
+                )
+            )
+        elif resource.status is PricingStatus.UNSUPPORTED:
+            unsupported.setdefault(resource.type, []).append(resource)
+        for component in resource.components:
+            if component.price_error:
+                # A missing price only matters once there is a quantity to multiply.
+                unused = component.usage_based and component.monthly_quantity is None
+                issues.append(
+                    Issue(
+                        code=IssueCode.PRICE_NOT_FOUND,
+                        message=f"{resource.address}: {component.name}: {component.price_error}",
+                        where=_where(resource),
+                        severity=Severity.INFO if unused else Severity.WARNING,
+                    )
+                )
+    for region, first in unknown_regions.items():
+        count = sum(
+            1
+            for r in priced
+            if r.status is PricingStatus.UNKNOWN
+            and r.region == region
+            and r.reason.startswith("region ")
+        )
+        issues.append(
+            Issue(
+                code=IssueCode.UNKNOWN_REGION,
+                message=f"{first.reason}; {count} resource(s) not priced",
+                where=_where(first),
+                severity=Severity.ERROR,
+            )
+        )
+    for resource_type, resources in sorted(unsupported.items()):
+        issues.append(
+            Issue(
+                code=IssueCode.UNSUPPORTED_RESOURCE,
+                message=f"{resource_type} x{len(resources)}: {resources[0].reason}",
+                where=_where(resources[0]),
+                severity=Severity.INFO,
+            )
+        )
+    return issues

@@ -1,0 +1,355 @@
+"""Renderers for `leanstack estimate`: a table (Rich), versioned JSON, and Markdown for PRs.
+
+The JSON document is described by `schema/estimate.schema.json` (`estimate_json_schema()`).
+Money is a decimal string with cents; unit prices keep the catalog's precision.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from leanstack.estimate import Estimate
+from leanstack.model.money import HOURS_PER_MONTH, money_str, quantize_money
+from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
+
+SCHEMA_VERSION = "1"
+CURRENCY = "USD"
+STATUS_ORDER = (
+    PricingStatus.PRICED,
+    PricingStatus.FREE,
+    PricingStatus.UNSUPPORTED,
+    PricingStatus.UNKNOWN,
+)
+STATUS_WORDS = {
+    PricingStatus.PRICED: "estimated",
+    PricingStatus.FREE: "free",
+    PricingStatus.UNSUPPORTED: "unsupported",
+    PricingStatus.UNKNOWN: "unknown",
+}
+
+
+# --- formatting ------------------------------------------------------------------------
+
+
+def usd(value: Decimal | None) -> str:
+    """`$1,234.56`."""
+    if value is None:
+        return "-"
+    return f"${quantize_money(value):,.2f}"
+
+
+def unit_price(value: Decimal | None) -> str:
+    """A unit price at the catalog's precision: `$0.04048`, `$0.0000166667`, `$0.00`."""
+    if value is None:
+        return "no price"
+    if value == 0:
+        return "$0.00"
+    text = format(value.normalize(), "f")
+    if "." in text and len(text.split(".")[1]) < 2:
+        text = f"{value:.2f}"
+    return f"${text}"
+
+
+def quantity(value: Decimal | None) -> str:
+    """Up to 4 decimals, thousands separators, no trailing zeros; `-` when unknown."""
+    if value is None:
+        return "-"
+    rounded = value.quantize(Decimal("0.0001")) if abs(value) >= Decimal("0.0001") else value
+    text = f"{rounded:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def plain_decimal(value: Decimal | None) -> str | None:
+    """A decimal string without exponent (JSON quantities and prices)."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _component_cost(component: PriceComponent) -> str:
+    if component.unit_price is None:
+        return "-"
+    if component.monthly_quantity is None:
+        return "depends on usage"
+    return usd(component.monthly_cost)
+
+
+def _range_text(resource: PricedResource) -> str | None:
+    if resource.monthly_cost_max is None:
+        return None
+    low = (
+        resource.monthly_cost_min
+        if resource.monthly_cost_min is not None
+        else resource.monthly_cost
+    )
+    details = resource.details
+    label = "autoscaling range"
+    if "tasks_min" in details:
+        label = f"autoscaling range {details['tasks_min']}..{details['tasks_max']} tasks"
+    return f"{label}: {usd(low)} - {usd(resource.monthly_cost_max)}"
+
+
+# --- table -----------------------------------------------------------------------------
+
+
+def render_table(result: Estimate, *, width: int | None = None) -> str:
+    """The tree-per-resource table with totals and the footer.
+
+    `width=None` sizes the table to its content, so names never wrap (goldens, files).
+    """
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("Name", no_wrap=True)
+    table.add_column("Monthly qty", justify="right", no_wrap=True)
+    table.add_column("Unit", no_wrap=True)
+    table.add_column("Unit price", justify="right", no_wrap=True)
+    table.add_column("Monthly cost", justify="right", no_wrap=True)
+
+    priced = [r for r in result.resources if r.status is PricingStatus.PRICED]
+    for resource in priced:
+        where = f"  ({resource.source.where()})" if resource.source else ""
+        known = any(c.monthly_cost is not None for c in resource.components)
+        table.add_row(
+            Text(resource.address, style="bold") + Text(where, style="dim"),
+            "",
+            "",
+            "",
+            Text(usd(resource.monthly_cost) if known else "depends on usage", style="bold"),
+        )
+        extra: list[str] = []
+        range_text = _range_text(resource)
+        if range_text:
+            extra.append(range_text)
+        if resource.reason:
+            extra.append(f"note: {resource.reason}")
+        rows = len(resource.components) + len(extra)
+        for position, component in enumerate(resource.components):
+            branch = "└─" if position == rows - 1 else "├─"
+            name = f"{branch} {component.name}{' *' if component.usage_based else ''}"
+            table.add_row(
+                name,
+                quantity(component.monthly_quantity),
+                component.unit,
+                unit_price(component.unit_price),
+                _component_cost(component),
+            )
+        for position, line in enumerate(extra):
+            branch = "└─" if position == len(extra) - 1 else "├─"
+            table.add_row(Text(f"{branch} {line}", style="dim"), "", "", "", "")
+        table.add_row("", "", "", "", "")
+    unknown = [r for r in result.resources if r.status is PricingStatus.UNKNOWN]
+    for resource in unknown:
+        where = f"  ({resource.source.where()})" if resource.source else ""
+        table.add_row(
+            Text(resource.address, style="bold") + Text(where, style="dim"), "", "", "", "unknown"
+        )
+        table.add_row(Text(f"└─ {resource.reason}", style="dim"), "", "", "", "")
+        table.add_row("", "", "", "", "")
+    total_label = "OVERALL TOTAL"
+    table.add_section()
+    table.add_row(
+        Text(total_label, style="bold"), "", "", "", Text(usd(result.monthly_cost), style="bold")
+    )
+    if result.has_range:
+        table.add_row(
+            "range (autoscaling min - max)",
+            "",
+            "",
+            "",
+            f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}",
+        )
+
+    if width is None:
+        width = _content_width(table)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
+    console.print(table)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    lines.append("")
+    lines.extend(footer_lines(result))
+    return "\n".join(lines) + "\n"
+
+
+def _content_width(table: Table) -> int:
+    widths = []
+    for column in table.columns:
+        cells = [str(column.header), *(str(cell) for cell in column._cells)]
+        widths.append(max(len(cell) for cell in cells))
+    # Two spaces of padding between columns in the SIMPLE_HEAD box without edges.
+    return sum(widths) + 2 * len(widths) + 2
+
+
+def footer_lines(result: Estimate) -> list[str]:
+    """Counts, unsupported types, usage marker, catalog and derived-price notes."""
+    total = len(result.resources)
+    counts = ", ".join(f"{result.count(s)} {STATUS_WORDS[s]}" for s in STATUS_ORDER)
+    lines = [f"{total} resources: {counts}."]
+    unsupported: dict[str, list[PricedResource]] = {}
+    for resource in result.resources:
+        if resource.status is PricingStatus.UNSUPPORTED:
+            unsupported.setdefault(resource.type, []).append(resource)
+    for resource_type, items in sorted(unsupported.items()):
+        lines.append(f"  unsupported: {resource_type} x{len(items)} - {items[0].reason}")
+    if any(c.usage_based for r in result.resources for c in r.components):
+        source = f"from {result.usage_file}" if result.usage_file else "none given (no usage file)"
+        lines.append(f"* usage-based cost; usage {source}; 'depends on usage' where it is missing.")
+    lines.append(
+        f"Prices: {result.catalog_source}; catalog dated {result.catalog_date}. "
+        f"{CURRENCY}, {HOURS_PER_MONTH} hours a month."
+    )
+    derived = result.derived_prices
+    if derived:
+        lines.append("Derived prices used (not published list prices):")
+        lines.extend(f"  - {note}" for note in derived)
+    return lines
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+def _component_json(component: PriceComponent) -> dict[str, Any]:
+    price = component.price
+    return {
+        "name": component.name,
+        "unit": component.unit,
+        "monthly_quantity": plain_decimal(component.monthly_quantity),
+        "unit_price": plain_decimal(component.unit_price),
+        "monthly_cost": money_str(component.monthly_cost),
+        "usage_based": component.usage_based,
+        "price_error": component.price_error,
+        "note": component.note,
+        "price_basis": price.basis if price else None,
+        "price_source": price.source if price else None,
+        "price_date": price.source_date if price else None,
+    }
+
+
+def _resource_json(resource: PricedResource) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "address": resource.address,
+        "type": resource.type,
+        "region": resource.region,
+        "status": str(resource.status),
+        "monthly_cost": money_str(resource.monthly_cost),
+    }
+    if resource.monthly_cost_max is not None:
+        low = (
+            resource.monthly_cost_min
+            if resource.monthly_cost_min is not None
+            else resource.monthly_cost
+        )
+        out["monthly_cost_min"] = money_str(low)
+        out["monthly_cost_max"] = money_str(resource.monthly_cost_max)
+    out["reason"] = resource.reason
+    out["source"] = (
+        {
+            "file": resource.source.file,
+            "start_line": resource.source.start_line,
+            "end_line": resource.source.end_line,
+        }
+        if resource.source
+        else None
+    )
+    out["components"] = [_component_json(c) for c in resource.components]
+    return out
+
+
+def estimate_to_dict(result: Estimate) -> dict[str, Any]:
+    """The versioned JSON document as a dict."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "currency": CURRENCY,
+        "hours_per_month": int(HOURS_PER_MONTH),
+        "catalog": {"date": result.catalog_date, "source": result.catalog_source},
+        "input": {"kind": result.input_kind, "usage_file": result.usage_file or None},
+        "resources": [_resource_json(r) for r in result.resources],
+        "totals": {
+            "monthly_cost": money_str(result.monthly_cost),
+            "monthly_cost_min": money_str(result.monthly_cost_min),
+            "monthly_cost_max": money_str(result.monthly_cost_max),
+            "resources": {STATUS_WORDS[s]: result.count(s) for s in STATUS_ORDER},
+        },
+        "derived_prices": list(result.derived_prices),
+        "issues": [
+            {
+                "code": str(issue.code),
+                "message": issue.message,
+                "where": issue.where,
+                "severity": str(issue.severity),
+            }
+            for issue in result.issues
+        ],
+    }
+
+
+def render_json(result: Estimate) -> str:
+    """The JSON document, indented."""
+    return json.dumps(estimate_to_dict(result), indent=2) + "\n"
+
+
+def estimate_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the estimate document."""
+    text = (
+        resources.files("leanstack.report")
+        .joinpath("schema/estimate.schema.json")
+        .read_text("utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+# --- Markdown --------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(result: Estimate) -> str:
+    """A PR comment: per-resource totals, components folded, footer and issues."""
+    headline = f"**{usd(result.monthly_cost)}/month**"
+    if result.has_range:
+        headline += (
+            f" (autoscaling range {usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)})"
+        )
+    lines = [f"### leanstack estimate: {headline}", ""]
+    lines += ["| Resource | Monthly cost | Notes |", "|---|---:|---|"]
+    for resource in result.resources:
+        if resource.status is PricingStatus.PRICED:
+            range_text = _range_text(resource) or ""
+            usage = " *" if any(c.usage_based for c in resource.components) else ""
+            cost = usd(resource.monthly_cost)
+            lines.append(f"| `{resource.address}`{usage} | {cost} | {_md(range_text)} |")
+        elif resource.status is PricingStatus.UNKNOWN:
+            lines.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
+    lines.append(f"| **Total** | **{usd(result.monthly_cost)}** | |")
+    lines += ["", "<details><summary>Cost components</summary>", ""]
+    lines += ["| Resource | Component | Monthly qty | Unit | Unit price | Monthly cost |"]
+    lines += ["|---|---|---:|---|---:|---:|"]
+    for resource in result.resources:
+        for component in resource.components:
+            star = " *" if component.usage_based else ""
+            lines.append(
+                f"| `{resource.address}` | {_md(component.name)}{star} | "
+                f"{quantity(component.monthly_quantity)} | {component.unit} | "
+                f"{unit_price(component.unit_price)} | {_component_cost(component)} |"
+            )
+    lines += ["", "</details>", ""]
+    lines.extend(footer_lines(result))
+    shown = [i for i in result.issues if i.severity != "info"]
+    if shown:
+        lines += ["", "<details><summary>Issues</summary>", ""]
+        lines.extend(f"- `{_md(i.where)}` {_md(i.message)}" for i in shown)
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
