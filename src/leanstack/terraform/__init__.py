@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -118,7 +119,7 @@ def _load_plan_file(
         )
         return LoadResult(root=root, resources=(), issues=(issue,), files=files, input_kind="plan")
     if any(p.suffix == ".tf" for p in root.iterdir()):
-        resources, hcl_files = _attach_spans(root, resources, document, var_files, variables)
+        resources, hcl_files = _attach_spans(root, resources, var_files, variables)
         files.update(hcl_files)
     return LoadResult(
         root=root,
@@ -132,20 +133,15 @@ def _load_plan_file(
 def _attach_spans(
     root: Path,
     resources: list[Resource],
-    document: Mapping[str, object],
     var_files: Sequence[Path],
     variables: Mapping[str, str],
 ) -> tuple[list[Resource], dict[str, str]]:
     """Give plan resources the source spans of the configuration next to the plan."""
-    plan_vars = document.get("variables")
-    values = dict(variables)
-    if isinstance(plan_vars, dict):
-        for name, entry in plan_vars.items():
-            if isinstance(entry, dict) and name not in values and "value" in entry:
-                value = entry["value"]
-                values[name] = value if isinstance(value, str) else json.dumps(value)
+    # The configuration is read with the caller's variables, not the plan's, so that a value
+    # from a tfvars file still points at its line; addresses that differ fall back to the
+    # block's span by configuration address.
     try:
-        hcl_resources, stack = load_hcl(root, var_files, values)
+        hcl_resources, stack = load_hcl(root, var_files, variables)
     except Exception:
         return resources, {}
     by_address = {r.address: r for r in hcl_resources}
@@ -164,6 +160,4 @@ def _attach_spans(
 
 
 def _config_address(address: str) -> str:
-    import re
-
     return re.sub(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]', "", address)

@@ -193,6 +193,17 @@ def _references(expression: Any) -> list[str]:
     return found
 
 
+def _check_module(module: Mapping[str, Any], where: str) -> None:
+    resources = module.get("resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        raise PlanError(f"{where}.resources is not a list of objects")
+    children = module.get("child_modules", [])
+    if not isinstance(children, list) or not all(isinstance(c, dict) for c in children):
+        raise PlanError(f"{where}.child_modules is not a list of objects")
+    for i, child in enumerate(children):
+        _check_module(child, f"{where}.child_modules[{i}]")
+
+
 def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for resource in module.get("resources") or []:
         if isinstance(resource, dict):
@@ -230,8 +241,13 @@ def load_plan(data: Mapping[str, Any], where: str) -> tuple[list[Resource], list
     issues: list[Issue] = []
     if not is_plan(data):
         raise PlanError("not `terraform show -json` output")
-    values_root = data.get("planned_values") or data.get("values") or {}
+    values_root = data.get("planned_values", data.get("values", {}))
+    if not isinstance(values_root, dict):
+        raise PlanError("planned_values is not an object")
     root_module = values_root.get("root_module") or {}
+    if not isinstance(root_module, dict):
+        raise PlanError("planned_values.root_module is not an object")
+    _check_module(root_module, "root_module")
     changes: dict[str, Any] = {}
     for change in data.get("resource_changes") or []:
         if isinstance(change, dict) and "address" in change:
