@@ -95,6 +95,7 @@ def estimate(
         )
 
     issues: list[Issue] = list(load.issues)
+    issues.extend(catalog.issues)
     if usage is not None:
         issues.extend(usage.issues)
         issues.extend(usage.unmatched(index))

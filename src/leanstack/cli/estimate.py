@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Price every resource of a stack at list prices from the embedded, dated catalog."""
-        from leanstack.catalog import load_catalog
+        from leanstack.catalog import default_local_catalogs, load_catalog
         from leanstack.estimate import estimate
         from leanstack.model.pricing import PricingStatus
         from leanstack.report.estimate import render_json, render_markdown, render_table
@@ -81,10 +81,8 @@ def register(app: typer.Typer) -> None:
                 fail(f"--var-file {tfvars}: no such file")
         if usage is not None and not usage.is_file():
             fail(f"--usage {usage}: no such file")
-        try:
-            catalog = load_catalog(list(catalog_files or []))
-        except (OSError, ValueError, KeyError) as exc:
-            fail(f"--catalog: cannot read local catalog: {exc}")
+        # The default local catalog (catalog import/fetch) first, then --catalog files on top.
+        catalog = load_catalog([*default_local_catalogs(), *(catalog_files or [])])
         loaded = load_stack(path, var_files=list(var_file or []), variables=variables)
         usage_path = usage if usage is not None else find_usage_file(path)
         usage_file = load_usage_file(usage_path) if usage_path is not None else None

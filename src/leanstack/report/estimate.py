@@ -54,7 +54,7 @@ def unit_price(value: Decimal | None) -> str:
     if value == 0:
         return "$0.00"
     text = format(value.normalize(), "f")
-    if "." in text and len(text.split(".")[1]) < 2:
+    if "." not in text or len(text.split(".")[1]) < 2:
         text = f"{value:.2f}"
     return f"${text}"
 
@@ -194,7 +194,7 @@ def footer_lines(result: Estimate) -> list[str]:
     """Counts, unsupported types, usage marker, catalog and derived-price notes."""
     total = len(result.resources)
     counts = ", ".join(f"{result.count(s)} {STATUS_WORDS[s]}" for s in STATUS_ORDER)
-    lines = [f"{total} resources: {counts}."]
+    lines = [f"{total} resource{'' if total == 1 else 's'}: {counts}."]
     unsupported: dict[str, list[PricedResource]] = {}
     for resource in result.resources:
         if resource.status is PricingStatus.UNSUPPORTED:

@@ -169,6 +169,11 @@ class _TaskSize:
 
 def _task_size(task: Resource) -> _TaskSize:
     where = task.address
+    # The task definition is another resource: name it in the reason, not just "cpu".
+    if task.attrs.get("cpu") is UNKNOWN:
+        raise MissingValue(f"{where}.cpu")
+    if task.attrs.get("memory") is UNKNOWN:
+        raise MissingValue(f"{where}.memory")
     cpu_value = need(task, "cpu")
     memory_value = need(task, "memory")
     container_cpu, container_memory = _task_size_from_containers(task)
