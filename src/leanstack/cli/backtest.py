@@ -1,9 +1,168 @@
-"""`leanstack backtest` command(s)."""
+"""`leanstack backtest`: replay autoscaling policies over recorded load against baselines."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from leanstack.cli._common import fail, warn, write_output
+
+
+class BacktestFormat(StrEnum):
+    """Output formats of `leanstack backtest`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def _parse_sizes(text: str) -> tuple[int, ...]:
+    from leanstack.simulate.optimizer import FARGATE_SIZES
+
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) not in FARGATE_SIZES:
+            fail(
+                f"--sizes {text!r}: {part!r} is not a Fargate CPU size "
+                f"({', '.join(map(str, FARGATE_SIZES))})"
+            )
+        out.append(int(part))
+    return tuple(out)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `backtest` to the root app."""
+
+    @app.command("backtest")
+    def backtest_command(
+        path: Annotated[
+            Path,
+            typer.Argument(
+                help="CPU%% CSV (timestamp,value or long format), a directory of CSVs, or a "
+                "stack directory with .leanstack/metrics.duckdb"
+            ),
+        ],
+        train_days: Annotated[
+            float | None, typer.Option("--train-days", help="days to fit on (default 7, or half)")
+        ] = None,
+        output_format: Annotated[
+            BacktestFormat, typer.Option("--format", help="table or json")
+        ] = BacktestFormat.TABLE,
+        task_cpu: Annotated[
+            int | None, typer.Option("--task-cpu", help="CPU units the series was recorded at")
+        ] = None,
+        task_memory: Annotated[
+            int | None, typer.Option("--task-memory", help="task memory MiB")
+        ] = None,
+        tasks: Annotated[
+            float | None, typer.Option("--tasks", help="tasks running when the series was recorded")
+        ] = None,
+        target: Annotated[
+            float | None, typer.Option("--target", help="current target-tracking target (%%)")
+        ] = None,
+        min_capacity: Annotated[
+            int | None, typer.Option("--min", help="current min capacity")
+        ] = None,
+        max_capacity: Annotated[
+            int | None, typer.Option("--max", help="current max capacity")
+        ] = None,
+        sizes: Annotated[
+            str, typer.Option("--sizes", help="candidate task CPU sizes for the optimizer")
+        ] = "256,512,1024,2048",
+        start_latency: Annotated[
+            int, typer.Option("--start-latency", help="task start latency in seconds")
+        ] = 60,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="write to a file instead of stdout")
+        ] = None,
+    ) -> None:
+        """Fit on the first days of each series, replay the rest: current policy, optimizer,
+        oracle and static baselines (KRR, VPA, Compute Optimizer-like, peak)."""
+        from leanstack.model.issues import Severity
+        from leanstack.simulate.run import BacktestOptions, run_backtest
+
+        if not path.exists():
+            fail(f"{path}: no such file or directory")
+        if task_cpu is not None and task_cpu not in (256, 512, 1024, 2048, 4096, 8192, 16384):
+            fail(f"--task-cpu {task_cpu}: not a Fargate CPU size")
+        if tasks is not None and tasks <= 0:
+            fail(f"--tasks {tasks}: must be positive")
+        if target is not None and not 0 < target <= 100:
+            fail(f"--target {target}: must be in (0, 100]")
+        if train_days is not None and train_days <= 0:
+            fail(f"--train-days {train_days}: must be positive")
+        options = BacktestOptions(
+            train_days=train_days,
+            task_cpu_units=task_cpu,
+            task_memory_mib=task_memory,
+            tasks=tasks,
+            target=target,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            candidate_cpu=_parse_sizes(sizes),
+            start_latency_s=start_latency,
+        )
+        report = run_backtest(path, options)
+        for issue in report.issues:
+            warn(issue.line())
+        if not report.results:
+            errors = [i for i in report.issues if i.severity is Severity.ERROR]
+            fail(errors[0].line() if errors else f"{path}: no series could be backtested")
+        if output_format is BacktestFormat.JSON:
+            write_output(json.dumps(report.to_json(), indent=2), out)
+            return
+        write_output(_table(report), out)
+
+
+def _table(report: object) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    from leanstack.simulate.run import BacktestReport
+
+    assert isinstance(report, BacktestReport)
+    console = Console(record=True, width=150, force_terminal=False, color_system=None)
+    for result in report.results:
+        table = Table(
+            title=f"{result.series}: fit {result.train_minutes / 1440:.1f} d, "
+            f"evaluated {result.test_minutes / 1440:.1f} d",
+            title_justify="left",
+        )
+        for name, justify in (
+            ("policy", "left"),
+            ("$/month", "right"),
+            ("vs oracle", "right"),
+            ("breach min", "right"),
+            ("breach %", "right"),
+            ("detail", "left"),
+        ):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for row in result.rows:
+            ratio = "-" if row.cost_vs_oracle is None else f"{row.cost_vs_oracle:.2f}x"
+            table.add_row(
+                row.policy,
+                f"{row.monthly_cost.quantize(Decimal('0.01')):,}",
+                ratio,
+                str(row.breach_minutes),
+                f"{row.breach_share:.2%}",
+                row.detail,
+            )
+        console.print(table)
+        verdict = result.optimizer_within_target
+        if verdict is not None:
+            console.print(
+                "optimizer target (<= 1.15x oracle, breaches <= best baseline): "
+                + ("met" if verdict else "not met")
+            )
+        console.print()
+    for note in report.notes:
+        console.print(f"note: {note}")
+    console.print(f"prices: embedded catalog {report.catalog_date}")
+    return console.export_text()

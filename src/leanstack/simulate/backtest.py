@@ -1,0 +1,437 @@
+"""Fit on the first part of a recorded load, evaluate on the rest, against an oracle and baselines.
+
+Rows per series:
+- `current`: the policy the service has (from Terraform or the CLI flags);
+- `optimizer`: `optimize()` fitted on the training window;
+- `oracle`: the cheapest capacity that keeps every minute at or under the breach threshold,
+  knowing the future, given start latency (tasks launch early and are billed while starting);
+- static baselines sized from the training window, each the cheapest (count x size) over the
+  candidate sizes that covers a demand level:
+  - `krr-simple`: p95 of CPU demand (KRR "simple": request = p95, no limit; memory peak + 15 %
+    needs a memory series, which the CPU-only backtest does not have);
+  - `vpa-like`: p90 x 1.15 (VPA target percentile and safety margin);
+  - `compute-optimizer-like`: p99.5 at <= 80 % utilization (P99.5 threshold, 20 % headroom);
+  - `static-peak`: the training peak at <= the breach threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.model.money import HOURS_PER_MONTH, money_str
+from leanstack.simulate.ecs import Load, SimulationResult, simulate
+from leanstack.simulate.optimizer import (
+    Candidate,
+    SearchSpace,
+    SloSettings,
+    optimize,
+)
+from leanstack.simulate.policies import (
+    Policy,
+    ServiceConfig,
+    SimulationSettings,
+    TargetTrackingPolicy,
+)
+from leanstack.simulate.pricing import FargateRates, fargate_rates
+
+RATIO_PLACES = Decimal("0.001")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    """A static sizing rule: cover `quantile` of training demand times `factor`."""
+
+    name: str
+    description: str
+    quantile: float
+    factor: float
+
+
+BASELINES: tuple[Baseline, ...] = (
+    Baseline(name="krr-simple", description="KRR simple: p95 CPU", quantile=95.0, factor=1.0),
+    Baseline(name="vpa-like", description="VPA-like: p90 + 15%", quantile=90.0, factor=1.15),
+    Baseline(
+        name="compute-optimizer-like",
+        description="Compute Optimizer-like: p99.5 at <= 80%",
+        quantile=99.5,
+        factor=1 / 0.8,
+    ),
+    Baseline(
+        name="static-peak", description="static peak at <= 90%", quantile=100.0, factor=1 / 0.9
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestRow:
+    """One policy's realized cost and shortfall over the evaluation window."""
+
+    series: str
+    policy: str
+    detail: str
+    monthly_cost: Decimal
+    cost_vs_oracle: Decimal | None
+    breach_minutes: int
+    breach_share: float
+    task_hours: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON row (money and ratios as decimal strings)."""
+        return {
+            "series": self.series,
+            "policy": self.policy,
+            "detail": self.detail,
+            "monthly_cost": money_str(self.monthly_cost),
+            "cost_vs_oracle": None if self.cost_vs_oracle is None else str(self.cost_vs_oracle),
+            "breach_minutes": self.breach_minutes,
+            "breach_share": round(self.breach_share, 6),
+            "task_hours": str(self.task_hours.quantize(Decimal("0.01"))),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestResult:
+    """Rows for one series, the split used, and whether the optimizer met its target."""
+
+    series: str
+    train_minutes: int
+    test_minutes: int
+    rows: tuple[BacktestRow, ...]
+    issues: tuple[Issue, ...] = ()
+
+    def row(self, policy: str) -> BacktestRow | None:
+        """The row of one policy."""
+        return next((r for r in self.rows if r.policy == policy), None)
+
+    @property
+    def optimizer_within_target(self) -> bool | None:
+        """Optimizer <= 1.15 x oracle cost and no more breach minutes than the best baseline."""
+        opt, oracle = self.row("optimizer"), self.row("oracle")
+        baselines = [self.row(b.name) for b in BASELINES]
+        present = [b for b in baselines if b is not None]
+        if opt is None or oracle is None or not present:
+            return None
+        cheap = opt.monthly_cost <= oracle.monthly_cost * Decimal("1.15")
+        return cheap and opt.breach_minutes <= min(b.breach_minutes for b in present)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OracleResult:
+    """The clairvoyant floor for one window."""
+
+    monthly_cost: Decimal
+    task_minutes: int
+    task_cpu_units: int
+    task_memory_mib: int
+
+
+def _sizes(config: ServiceConfig, sizes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    return list(sizes) or [(config.task_cpu_units, config.task_memory_mib)]
+
+
+def oracle(
+    load: Load,
+    config: ServiceConfig,
+    *,
+    sizes: Sequence[tuple[int, int]] = (),
+    settings: SimulationSettings | None = None,
+    rates: FargateRates,
+    min_capacity: int = 1,
+) -> OracleResult:
+    """The cheapest capacity keeping every minute at or under the breach threshold.
+
+    A task serving minute t must launch `start_latency` earlier and is billed from then, so the
+    billed count at minute s is the largest need over [s, s + latency].
+    """
+    settings = settings or SimulationSettings()
+    latency = settings.start_latency_min
+    best: OracleResult | None = None
+    hours = Decimal(max(load.minutes, 1)) / Decimal(60)
+    demand = np.nan_to_num(load.demand_vcpu, nan=0.0)
+    for cpu, mem in _sizes(config, sizes):
+        per_task = cpu / 1024.0 * settings.breach_threshold / 100.0
+        need = np.maximum(np.ceil(demand / per_task - 1e-9), min_capacity)
+        if latency > 0 and need.size:
+            padded = np.concatenate([need, np.full(latency, need[-1])])
+            need = sliding_window_view(padded, latency + 1).max(axis=1)
+        task_minutes = int(need.sum())
+        cost = rates.task_minute(cpu, mem) * task_minutes
+        result = OracleResult(
+            monthly_cost=cost * HOURS_PER_MONTH / hours,
+            task_minutes=task_minutes,
+            task_cpu_units=cpu,
+            task_memory_mib=mem,
+        )
+        if best is None or result.monthly_cost < best.monthly_cost:
+            best = result
+    assert best is not None
+    return best
+
+
+def static_size(
+    train: Load,
+    config: ServiceConfig,
+    baseline: Baseline,
+    *,
+    sizes: Sequence[tuple[int, int]] = (),
+    rates: FargateRates,
+) -> tuple[int, int, int]:
+    """(count, cpu units, memory MiB): the cheapest static fleet covering the baseline's level."""
+    data = train.demand_vcpu[~np.isnan(train.demand_vcpu)]
+    level = float(np.percentile(data, baseline.quantile)) * baseline.factor if data.size else 0.0
+    best: tuple[Decimal, int, int, int] | None = None
+    for cpu, mem in _sizes(config, sizes):
+        count = max(1, math.ceil(level / (cpu / 1024.0) - 1e-9))
+        price = rates.task_hour(cpu, mem) * count
+        if best is None or price < best[0]:
+            best = (price, count, cpu, mem)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def _ratio(cost: Decimal, floor: Decimal) -> Decimal | None:
+    if floor <= 0:
+        return None
+    return (cost / floor).quantize(RATIO_PLACES)
+
+
+def _row(
+    series: str, policy: str, detail: str, result: SimulationResult, floor: Decimal
+) -> BacktestRow:
+    return BacktestRow(
+        series=series,
+        policy=policy,
+        detail=detail,
+        monthly_cost=result.monthly_cost,
+        cost_vs_oracle=_ratio(result.monthly_cost, floor),
+        breach_minutes=result.breach_minutes,
+        breach_share=result.breach_share,
+        task_hours=result.task_hours,
+    )
+
+
+def describe_policies(config: ServiceConfig, policies: Sequence[Policy]) -> str:
+    """Short text for the current setup."""
+    parts = [
+        f"{config.min_capacity}-{config.max_capacity} x "
+        f"{config.task_cpu_units}/{config.task_memory_mib}"
+    ]
+    for p in policies:
+        if isinstance(p, TargetTrackingPolicy):
+            parts.append(f"target {p.target:g}%")
+        else:
+            parts.append(f"step {p.name}" + ("" if p.alarm else " (no alarm)"))
+    return ", ".join(parts)
+
+
+def backtest(
+    load: Load,
+    config: ServiceConfig,
+    policies: Sequence[Policy],
+    *,
+    train_minutes: int,
+    slo: SloSettings | None = None,
+    space: SearchSpace | None = None,
+    settings: SimulationSettings | None = None,
+    rates: FargateRates | None = None,
+) -> BacktestResult:
+    """Fit on minutes [0, train_minutes), evaluate every row on the rest.
+
+    Policies replay the whole series and are counted on the evaluation window only, so they
+    enter it in the state they would really be in.
+    """
+    slo = slo or SloSettings()
+    space = space or SearchSpace()
+    settings = replace(
+        settings or SimulationSettings(), breach_threshold=slo.breach_threshold, record_series=False
+    )
+    issues: list[Issue] = []
+    if rates is None:
+        rates, rate_issues = fargate_rates(config.region, config.arch)
+        issues.extend(rate_issues)
+        if rates is None:
+            return BacktestResult(
+                series=load.name, train_minutes=0, test_minutes=0, rows=(), issues=tuple(issues)
+            )
+    test_minutes = load.minutes - train_minutes
+    present = np.count_nonzero(~np.isnan(load.demand_vcpu))
+    if train_minutes < 60 or test_minutes < 60 or present < 120:
+        issues.append(
+            Issue(
+                code=IssueCode.INSUFFICIENT_DATA,
+                message=(
+                    f"{load.minutes} minutes ({present} with data) cannot be split into "
+                    f"{train_minutes} training and {test_minutes} evaluation minutes"
+                ),
+                where=load.name,
+                severity=Severity.WARNING,
+            )
+        )
+        return BacktestResult(
+            series=load.name,
+            train_minutes=max(train_minutes, 0),
+            test_minutes=max(test_minutes, 0),
+            rows=(),
+            issues=tuple(issues),
+        )
+    train = load.slice(0, train_minutes)
+    test = load.slice(train_minutes)
+    sizes = _sizes(config, space.task_sizes)
+    floor = oracle(test, config, sizes=sizes, settings=settings, rates=rates)
+    rows: list[BacktestRow] = []
+
+    current = simulate(
+        load, config, policies, settings=settings, rates=rates, warmup_minutes=train_minutes
+    )
+    issues.extend(current.issues)
+    rows.append(
+        _row(load.name, "current", describe_policies(config, policies), current, floor.monthly_cost)
+    )
+
+    fitted = optimize(train, config, slo=slo, space=space, settings=settings, rates=rates)
+    issues.extend(fitted.issues)
+    if fitted.best is not None:
+        cand: Candidate = fitted.best.candidate
+        result = simulate(
+            load,
+            cand.config,
+            [cand.policy],
+            settings=settings,
+            rates=rates,
+            warmup_minutes=train_minutes,
+        )
+        rows.append(_row(load.name, "optimizer", cand.describe(), result, floor.monthly_cost))
+
+    rows.append(
+        BacktestRow(
+            series=load.name,
+            policy="oracle",
+            detail=f"clairvoyant, {floor.task_cpu_units}/{floor.task_memory_mib}",
+            monthly_cost=floor.monthly_cost,
+            cost_vs_oracle=Decimal(1).quantize(RATIO_PLACES) if floor.monthly_cost > 0 else None,
+            breach_minutes=0,
+            breach_share=0.0,
+            task_hours=Decimal(floor.task_minutes) / Decimal(60),
+        )
+    )
+    for baseline in BASELINES:
+        count, cpu, mem = static_size(train, config, baseline, sizes=sizes, rates=rates)
+        static = replace(
+            config,
+            task_cpu_units=cpu,
+            task_memory_mib=mem,
+            min_capacity=count,
+            max_capacity=count,
+            desired=count,
+        )
+        result = simulate(test, static, (), settings=settings, rates=rates)
+        rows.append(
+            _row(
+                load.name,
+                baseline.name,
+                f"{baseline.description}: {count} x {cpu}/{mem}",
+                result,
+                floor.monthly_cost,
+            )
+        )
+    return BacktestResult(
+        series=load.name,
+        train_minutes=train_minutes,
+        test_minutes=test_minutes,
+        rows=tuple(rows),
+        issues=tuple(issues),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetComparisonRow:
+    """One target value replayed with everything else as configured."""
+
+    label: str
+    target: float
+    task_hours: Decimal
+    monthly_cost: Decimal
+    breach_minutes: int
+    breach_share: float
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (money as a decimal string)."""
+        return {
+            "label": self.label,
+            "target": self.target,
+            "task_hours": str(self.task_hours.quantize(Decimal("0.01"))),
+            "monthly_cost": money_str(self.monthly_cost),
+            "breach_minutes": self.breach_minutes,
+            "breach_share": round(self.breach_share, 6),
+        }
+
+
+def compare_targets(
+    load: Load,
+    config: ServiceConfig,
+    current: TargetTrackingPolicy,
+    targets: Sequence[float | str] = ("current", 60.0, "optimizer"),
+    *,
+    settings: SimulationSettings | None = None,
+    slo: SloSettings | None = None,
+    rates: FargateRates | None = None,
+) -> list[TargetComparisonRow]:
+    """Task-hours, cost and breach minutes of the same service at several target values.
+
+    "current" is the policy's own target; "optimizer" is the cheapest target meeting the SLO
+    with min/max, task size and cooldowns held as configured. Everything else is unchanged, so
+    the rows isolate the target's effect (a lower target means more tasks, never fewer).
+    """
+    slo = slo or SloSettings()
+    settings = replace(
+        settings or SimulationSettings(), breach_threshold=slo.breach_threshold, record_series=False
+    )
+    if rates is None:
+        found, _ = fargate_rates(config.region, config.arch)
+        if found is None:
+            return []
+        rates = found
+    rows: list[TargetComparisonRow] = []
+    for item in targets:
+        label = str(item)
+        value: float | None
+        if item == "current":
+            value = current.target
+        elif item == "optimizer":
+            space = SearchSpace(
+                targets=tuple(float(t) for t in range(30, 96, 5)),
+                min_capacities=(config.min_capacity,),
+                max_capacity=config.max_capacity,
+                scale_out_cooldowns_s=(current.scale_out_cooldown_s,),
+                scale_in_cooldowns_s=(current.scale_in_cooldown_s,),
+                task_sizes=((config.task_cpu_units, config.task_memory_mib),),
+                refine_top=0,
+            )
+            fitted = optimize(load, config, slo=slo, space=space, settings=settings, rates=rates)
+            value = fitted.best.candidate.policy.target if fitted.best else None
+        else:
+            value = float(item)
+            label = f"target {value:g}%"
+        if value is None:
+            continue
+        policy = replace(current, target=value)
+        result = simulate(load, config, [policy], settings=settings, rates=rates)
+        rows.append(
+            TargetComparisonRow(
+                label=label,
+                target=value,
+                task_hours=result.task_hours,
+                monthly_cost=result.monthly_cost,
+                breach_minutes=result.breach_minutes,
+                breach_share=result.breach_share,
+            )
+        )
+    return rows

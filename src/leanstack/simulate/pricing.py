@@ -1,0 +1,92 @@
+"""Fargate per-task prices from the catalog, for the simulator and the optimizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from leanstack.catalog import Catalog, embedded_catalog
+from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.model.pricing import Price, PriceQuery
+
+_MINUTES_PER_HOUR = Decimal(60)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FargateRates:
+    """vCPU-hour and GB-hour rates for one region and architecture.
+
+    Spot rates are None when the catalog has none for the region/arch; a simulation that would
+    place tasks on Spot then reports an Issue instead of pricing them at $0.
+    """
+
+    region: str
+    arch: str
+    vcpu_hour: Decimal
+    gb_hour: Decimal
+    spot_vcpu_hour: Decimal | None = None
+    spot_gb_hour: Decimal | None = None
+    sources: tuple[str, ...] = ()
+    spot_basis: str | None = None
+
+    def task_hour(self, cpu_units: int, memory_mib: int, *, spot: bool = False) -> Decimal:
+        """Price of one task for one hour (per-second billing, so minutes pro-rate exactly)."""
+        vcpu = Decimal(cpu_units) / Decimal(1024)
+        gb = Decimal(memory_mib) / Decimal(1024)
+        if spot:
+            if self.spot_vcpu_hour is None or self.spot_gb_hour is None:
+                raise LookupError(f"no Fargate Spot price for {self.arch} in {self.region}")
+            return vcpu * self.spot_vcpu_hour + gb * self.spot_gb_hour
+        return vcpu * self.vcpu_hour + gb * self.gb_hour
+
+    def task_minute(self, cpu_units: int, memory_mib: int, *, spot: bool = False) -> Decimal:
+        """Price of one task-minute."""
+        return self.task_hour(cpu_units, memory_mib, spot=spot) / _MINUTES_PER_HOUR
+
+
+def _pick(
+    catalog: Catalog, region: str, arch: str, capacity: str
+) -> tuple[Price | None, Price | None]:
+    vcpu: Price | None = None
+    gb: Price | None = None
+    query = PriceQuery.of("fargate", region, os="linux", arch=arch, capacity=capacity)
+    for price in catalog.matches(query):
+        if "included_gb" in price.attributes:
+            continue  # ephemeral storage above the included 20 GB, not task memory
+        if price.unit == "vCPU-hour" and vcpu is None:
+            vcpu = price
+        elif price.unit == "GB-hour" and gb is None:
+            gb = price
+    return vcpu, gb
+
+
+def fargate_rates(
+    region: str = "us-east-1", arch: str = "x86_64", catalog: Catalog | None = None
+) -> tuple[FargateRates | None, list[Issue]]:
+    """Rates from the catalog, or None with an Issue when the catalog lacks on-demand prices."""
+    catalog = catalog or embedded_catalog()
+    vcpu, gb = _pick(catalog, region, arch, "on-demand")
+    if vcpu is None or gb is None:
+        return None, [
+            Issue(
+                code=IssueCode.PRICE_NOT_FOUND,
+                message=f"no Fargate on-demand vCPU/GB price for {arch} in {region} in the catalog",
+                where=f"fargate {region}",
+                severity=Severity.ERROR,
+            )
+        ]
+    spot_vcpu, spot_gb = _pick(catalog, region, arch, "spot")
+    have_spot = spot_vcpu is not None and spot_gb is not None
+    return (
+        FargateRates(
+            region=region,
+            arch=arch,
+            vcpu_hour=vcpu.price,
+            gb_hour=gb.price,
+            spot_vcpu_hour=spot_vcpu.price if have_spot and spot_vcpu else None,
+            spot_gb_hour=spot_gb.price if have_spot and spot_gb else None,
+            sources=(vcpu.source, gb.source),
+            spot_basis=spot_vcpu.basis if have_spot and spot_vcpu else None,
+        ),
+        [],
+    )
