@@ -65,7 +65,16 @@ def _looks_like_json(data: bytes) -> bool:
 def _load_directory(
     root: Path, var_files: Sequence[Path], variables: Mapping[str, str]
 ) -> LoadResult:
-    resources, stack = load_hcl(root.resolve(), var_files, variables)
+    try:
+        resources, stack = load_hcl(root.resolve(), var_files, variables)
+    except Exception as exc:  # a loader bug must still end in one line, not a traceback
+        issue = Issue(
+            code=IssueCode.EVALUATION_ERROR,
+            message=f"internal error while loading the configuration ({type(exc).__name__}: {exc})",
+            where=str(root),
+            severity=Severity.ERROR,
+        )
+        return LoadResult(root=root.resolve(), resources=(), issues=(issue,), input_kind="hcl")
     if not resources and not stack.files:
         stack.issue(
             IssueCode.PARSE_ERROR,

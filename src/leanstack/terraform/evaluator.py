@@ -48,6 +48,15 @@ from leanstack.terraform.syntax import (
 )
 
 Refs = frozenset[str]
+_PYTHON_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
 NO_REFS: Refs = frozenset()
 
 
@@ -129,6 +138,15 @@ class Evaluator:
 
     def eval(self, expr: Expr, ctx: Ctx) -> Any:
         """Value of an expression; raises EvalError where Terraform would report an error."""
+        try:
+            return self._eval(expr, ctx)
+        except EvalError:
+            raise
+        except _PYTHON_ERRORS as exc:
+            # A value shape the evaluator did not foresee must not crash the whole load.
+            raise EvalError(f"cannot evaluate this expression ({type(exc).__name__})") from exc
+
+    def _eval(self, expr: Expr, ctx: Ctx) -> Any:
         kind = type(expr)
         if kind is Literal:
             return expr.value  # type: ignore[attr-defined]
