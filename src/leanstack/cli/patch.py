@@ -1,9 +1,248 @@
-"""`leanstack patch` command(s)."""
+"""`leanstack patch` and `leanstack diff`: the report as a Terraform patch, and cost diffs."""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.console import Console
+
+from leanstack.cli._common import fail, warn
+
+if TYPE_CHECKING:
+    from leanstack.model.issues import Issue
+    from leanstack.patch import PatchRequest
+
+
+class DiffFormat(StrEnum):
+    """Output formats of `leanstack diff`."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+def _split_ids(only: str | None) -> list[str]:
+    return [part.strip() for part in (only or "").split(",") if part.strip()]
+
+
+def _stack_root(report_path: Path, declared: Path | None, override: Path | None) -> Path:
+    if override is not None:
+        return override
+    if declared is None:
+        fail(f"{report_path}: the report names no stack path; pass --stack PATH")
+    if declared.is_absolute() or declared.is_dir():
+        return declared
+    beside = report_path.parent / declared
+    return beside if beside.is_dir() else declared
+
+
+def patch_command(
+    report_or_path: Annotated[
+        Path, typer.Argument(help="A report JSON from `leanstack analyze`, or a stack directory.")
+    ],
+    only: Annotated[
+        str | None, typer.Option("--only", help="Comma-separated recommendation ids.")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Apply the patch (atomically, with a backup).")
+    ] = False,
+    stack: Annotated[
+        Path | None, typer.Option("--stack", help="The stack directory, if not the report's.")
+    ] = None,
+) -> None:
+    """Print the report's Terraform changes as a unified diff; --write applies them."""
+    from leanstack.patch import apply_patch, plan_patch, read_report, stale_files, unwritable
+    from leanstack.patch.report import ReportChanges
+
+    if not report_or_path.exists():
+        fail(f"{report_or_path}: no such file or directory")
+    ids = _split_ids(only)
+    expected: dict[str, str] = {}
+    var_files: tuple[str, ...] = ()
+    if report_or_path.is_dir():
+        root = report_or_path
+        requests = _analyze_for_patch(root)
+        known = {r.recommendation for r in requests}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            fail(
+                f"{root}: no recommendation {', '.join(unknown)} "
+                f"(it has {', '.join(sorted(known)) or 'none'})"
+            )
+        if ids:
+            requests = tuple(r for r in requests if r.recommendation in set(ids))
+    else:
+        changes = read_report(report_or_path)
+        if not isinstance(changes, ReportChanges):
+            fail(changes.line())
+        if ids:
+            selected = changes.only(ids)
+            if not isinstance(selected, ReportChanges):
+                fail(selected.line())
+            changes = selected
+        root = _stack_root(report_or_path, changes.stack_path, stack)
+        if not root.is_dir():
+            fail(f"{root}: the stack directory does not exist; pass --stack PATH")
+        expected = dict(changes.files)
+        var_files = changes.var_files
+        requests = changes.requests
+        stale = stale_files(root, expected)
+        if stale:
+            more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+            fail(f"{root / stale[0]}{more}; nothing was changed")
+    plan = plan_patch(root, requests, var_files=var_files)
+    for skipped in plan.skipped:
+        warn(skipped.line())
+    for note in plan.notes:
+        warn(note)
+    if plan.empty:
+        warn("no change to make")
+        return
+    text = plan.diff()
+    if not write:
+        typer.echo(text, nl=False)
+        return
+    blocked = unwritable(plan)
+    if blocked:
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        fail(f"{root / blocked[0]}{more}; nothing was changed")
+    result = apply_patch(plan)
+    if not result.ok:
+        state = "rolled back, nothing changed" if result.rolled_back else "nothing was changed"
+        for problem in result.problems[1:]:
+            warn(problem)
+        fail(f"{result.problems[0] if result.problems else 'patch failed'}; {state}", code=1)
+    typer.echo(text, nl=False)
+    err = Console(stderr=True, highlight=False)
+    backup = result.backup_dir.relative_to(root) if result.backup_dir else None
+    err.print(
+        f"patched {len(result.written)} file(s) in {root}: {', '.join(result.written)}; "
+        f"backup in {backup}",
+        markup=False,
+    )
+    if result.loader_checked:
+        err.print(
+            f"verified: the loader reads back {result.loader_checked} recommended value(s)",
+            markup=False,
+        )
+    if result.fmt is not None:
+        if result.fmt.ok:
+            err.print("terraform fmt -check: ok", markup=False)
+        else:
+            before = result.fmt.unformatted_before
+            why = f" ({', '.join(before)} already unformatted before the patch)" if before else ""
+            warn(f"terraform fmt -check reports differences{why}:\n{result.fmt.output}")
+
+
+def _analyze_for_patch(root: Path) -> tuple[PatchRequest, ...]:
+    """Run the analyzers on a stack directory and return its patch requests."""
+    try:
+        from leanstack.analysis import run_analysis
+    except ImportError:
+        fail(f"{root}: the path form needs the analyzers (leanstack.analysis); pass a report JSON")
+    from leanstack.catalog import embedded_catalog
+    from leanstack.estimate import estimate
+    from leanstack.patch.report import requests_from_recommendations
+    from leanstack.terraform import load_stack
+    from leanstack.usage.usage_file import find_usage_file, load_usage_file
+
+    loaded = load_stack(root)
+    catalog = embedded_catalog()
+    usage_path = find_usage_file(root)
+    usage = load_usage_file(usage_path) if usage_path is not None else None
+    priced = estimate(loaded, catalog, usage)
+    result = run_analysis(priced, loaded.resources, None, catalog)
+    return requests_from_recommendations(result.recommendations)
+
+
+def diff_command(
+    base: Annotated[
+        Path, typer.Argument(help="The base stack directory (or HEAD with --compare-to).")
+    ],
+    head: Annotated[Path | None, typer.Argument(help="The head stack directory.")] = None,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option("--compare-to", help="Compare the stack with the costs of a report JSON."),
+    ] = None,
+    format_: Annotated[
+        DiffFormat, typer.Option("--format", help="table, markdown or json.")
+    ] = DiffFormat.TABLE,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """The monthly cost change between two versions of a stack, by resource."""
+    from leanstack.cli._common import write_output
+    from leanstack.patch.costdiff import (
+        diff_costs,
+        entries_from_report,
+        estimate_stack,
+        render_markdown,
+        render_table,
+        to_json,
+    )
+    from leanstack.patch.report import REPORT_KIND, SUPPORTED_MAJOR, schema_major
+
+    if compare_to is not None:
+        if head is not None:
+            fail("pass either BASE HEAD or HEAD --compare-to REPORT, not both")
+        head_path = base
+        try:
+            data = json.loads(compare_to.read_text(encoding="utf-8"))
+        except OSError as exc:
+            fail(f"{compare_to}: cannot read: {exc.strerror or exc}")
+        except json.JSONDecodeError as exc:
+            fail(f"{compare_to}:{exc.lineno}: not valid JSON: {exc.msg}")
+        if not isinstance(data, dict) or data.get("kind", REPORT_KIND) != REPORT_KIND:
+            fail(f"{compare_to}: not a leanstack report")
+        if schema_major(data.get("schema_version")) != SUPPORTED_MAJOR:
+            fail(
+                f"{compare_to}: report schema version {data.get('schema_version')} is not "
+                f"supported (this leanstack reads {SUPPORTED_MAJOR}.x)"
+            )
+        base_entries = entries_from_report(data, str(compare_to))
+        if not isinstance(base_entries, list):
+            fail(base_entries.line())
+        base_label = str(compare_to)
+        base_issues: list[Issue] = []
+    else:
+        if head is None:
+            fail("pass BASE HEAD, or HEAD --compare-to REPORT")
+        head_path = head
+        if not base.is_dir():
+            fail(f"{base}: not a stack directory")
+        base_entries, base_issues_list = estimate_stack(base)
+        base_issues = list(base_issues_list)
+        base_label = str(base)
+    if not head_path.is_dir():
+        fail(f"{head_path}: not a stack directory")
+    head_entries, head_issues = estimate_stack(head_path)
+    issues = [*base_issues, *head_issues]
+    diff = diff_costs(
+        base_entries,
+        head_entries,
+        base_label=base_label,
+        head_label=str(head_path),
+        issues=issues,
+    )
+    if format_ is DiffFormat.JSON:
+        write_output(json.dumps(to_json(diff), indent=2), out)
+    elif format_ is DiffFormat.MARKDOWN:
+        write_output(render_markdown(diff), out)
+    elif out is not None:
+        console = Console(record=True, width=120)
+        with console.capture():
+            console.print(render_table(diff))
+        write_output(console.export_text(), out)
+    else:
+        Console(highlight=False).print(render_table(diff))
+        for issue in diff.issues:
+            warn(issue.line())
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add `patch` and `diff` to the root app."""
+    app.command("patch")(patch_command)
+    app.command("diff")(diff_command)
