@@ -96,6 +96,16 @@ def _load(write_stack: StackWriter, expr: str) -> tuple[Any, LoadResult]:
         ('substr("fargate", 0, 4)', "farg"),
         ("one([7])", 7),
         ("sum([1, 2, 3])", 6),
+        ("alltrue([true, 1 < 2])", True),
+        ('strcontains("fargate-spot", "spot")', True),
+        ("nonsensitive(sensitive(3))", 3),
+        ("pow(2, 10)", 1024),
+        ('yamldecode("a: [1, 2]")', {"a": [1, 2]}),
+        ("setproduct([1, 2], [\"a\"])", [[1, "a"], [2, "a"]]),
+        ('regex("db\\\\.(t[0-9])", "db.t3.micro")', ["t3"]),
+        ("range(3)", [0, 1, 2]),
+        ('zipmap(["a", "b"], [1, 2])', {"a": 1, "b": 2}),
+        ('trimprefix("cache.t3.micro", "cache.")', "t3.micro"),
     ],
 )
 def test_expression_values(write_stack: StackWriter, expr: str, expected: Any) -> None:

@@ -18,6 +18,8 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from leanstack.model import UNKNOWN, Unknown
 
 
@@ -575,12 +577,94 @@ def _setop(kind: str) -> Callable[..., Any]:
     return op
 
 
+def fn_alltrue(items: Any) -> Any:
+    """True when every element is true."""
+    values = as_list(items, "alltrue")
+    if has_unknown(values):
+        return UNKNOWN
+    return all(to_bool(v) for v in values)
+
+
+def fn_anytrue(items: Any) -> Any:
+    """True when some element is true."""
+    values = as_list(items, "anytrue")
+    if any(v is not UNKNOWN and to_bool(v) for v in values):
+        return True
+    return UNKNOWN if has_unknown(values) else False
+
+
+def fn_chunklist(items: Any, size: Any) -> Any:
+    """Split a list into chunks."""
+    values = as_list(items, "chunklist")
+    step = int(to_number(size))
+    if step <= 0:
+        return [values]
+    return [values[i : i + step] for i in range(0, len(values), step)]
+
+
+def fn_setproduct(*sets: Any) -> Any:
+    """Cartesian product of lists."""
+    out: list[list[Any]] = [[]]
+    for item in sets:
+        out = [[*prefix, v] for prefix in out for v in as_list(item, "setproduct")]
+    return out
+
+
+def fn_parseint(text: Any, base: Any) -> Any:
+    """Parse an integer in a base."""
+    return int(to_string(text), int(to_number(base)))
+
+
+def fn_yamldecode(text: Any) -> Any:
+    """Parse YAML (safe loader)."""
+    try:
+        return yaml.safe_load(to_string(text))
+    except yaml.YAMLError as exc:
+        raise EvalError(f"yamldecode: {exc}") from exc
+
+
+def fn_yamlencode(value: Any) -> Any:
+    """YAML text of a value."""
+    if has_unknown(value):
+        return UNKNOWN
+    return yaml.safe_dump(value, sort_keys=True)
+
+
+def fn_transpose(mapping: Any) -> Any:
+    """Swap keys and list values of a map of lists."""
+    out: dict[str, list[str]] = {}
+    for key, values in sorted_items(as_map(mapping, "transpose")):
+        for value in as_list(values, "transpose"):
+            out.setdefault(to_string(value), []).append(key)
+    return out
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _trim(text: Any, chars: Any) -> Any:
     return to_string(text).strip(to_string(chars))
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": _math(abs),
+    "alltrue": fn_alltrue,
+    "anytrue": fn_anytrue,
+    "base64sha256": _string_fn(
+        lambda s: base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
+    ),
+    "chunklist": fn_chunklist,
+    "log": lambda x, b: normalize_number(math.log(to_number(x), to_number(b))),
+    "nonsensitive": _identity,
+    "parseint": fn_parseint,
+    "pow": lambda x, y: normalize_number(to_number(x) ** to_number(y)),
+    "sensitive": _identity,
+    "setproduct": fn_setproduct,
+    "strcontains": _two_string_fn(lambda s, sub: sub in s),
+    "transpose": fn_transpose,
+    "yamldecode": fn_yamldecode,
+    "yamlencode": fn_yamlencode,
     "base64decode": _string_fn(lambda s: base64.b64decode(s).decode("utf-8", "replace")),
     "base64encode": _string_fn(lambda s: base64.b64encode(s.encode()).decode()),
     "basename": _string_fn(posixpath.basename),
@@ -673,6 +757,8 @@ UNKNOWABLE = [
     "uuidv5",
     "timecmp",
     "formatdate",
+    "templatestring",
+    "ephemeralasnull",
 ]
 for _name in UNKNOWABLE:
     FUNCTIONS[_name] = _unknown

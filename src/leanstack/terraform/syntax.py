@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import hcl2
+import lark
 import tree_sitter
 import tree_sitter_hcl
 
@@ -613,6 +615,29 @@ def _first_error(node: tree_sitter.Node, src: bytes) -> tuple[int, str]:
     return node.start_point[0] + 1, "syntax error"
 
 
+def _diagnose(src: bytes) -> tuple[int, str] | None:
+    """python-hcl2's LALR parser usually names the exact line of a syntax error.
+
+    tree-sitter recovers from errors (so the other blocks still load) but reports where
+    recovery ended, which can be lines later; the second opinion is only asked for broken files.
+    """
+    try:
+        hcl2.loads(src.decode("utf-8", "replace"))
+    except lark.exceptions.UnexpectedToken as exc:
+        token = exc.token
+        if token.type == "$END":
+            found = "end of file"
+        else:
+            text = str(token.value).strip().splitlines()
+            found = repr(text[0][:30]) if text else "a line break"
+        return int(exc.line), f"syntax error: unexpected {found}"
+    except lark.exceptions.UnexpectedCharacters as exc:
+        return int(exc.line), f"syntax error: unexpected character {exc.char!r}"
+    except Exception:  # any other failure: fall back to tree-sitter's position
+        return None
+    return None
+
+
 def parse_hcl(src: bytes, rel: str) -> ParsedFile:
     """Parse one .tf or .tfvars file; blocks with syntax errors are dropped and reported."""
     tree = _parser().parse(src)
@@ -623,7 +648,7 @@ def parse_hcl(src: bytes, rel: str) -> ParsedFile:
     attrs: dict[str, Attribute] = {}
     body = next((c for c in root.named_children if c.type == "body"), None)
     if root.has_error:
-        errors.append(_first_error(root, src))
+        errors.append(_diagnose(src) or _first_error(root, src))
     if body is not None:
         for child in body.named_children:
             if child.has_error or child.type == "ERROR":
