@@ -101,7 +101,7 @@ def _load(write_stack: StackWriter, expr: str) -> tuple[Any, LoadResult]:
         ("nonsensitive(sensitive(3))", 3),
         ("pow(2, 10)", 1024),
         ('yamldecode("a: [1, 2]")', {"a": [1, 2]}),
-        ("setproduct([1, 2], [\"a\"])", [[1, "a"], [2, "a"]]),
+        ('setproduct([1, 2], ["a"])', [[1, "a"], [2, "a"]]),
         ('regex("db\\\\.(t[0-9])", "db.t3.micro")', ["t3"]),
         ("range(3)", [0, 1, 2]),
         ('zipmap(["a", "b"], [1, 2])', {"a": 1, "b": 2}),

@@ -604,3 +604,53 @@ def test_json_that_is_not_a_plan(tmp_path: Path) -> None:
     (issue,) = load_stack(broken).issues
     assert issue.code == IssueCode.PLAN_ERROR
     assert "line 2" in issue.message
+
+
+def test_unknown_provider_region_is_one_issue(write_stack: StackWriter) -> None:
+    root = write_stack(
+        {
+            "main.tf": """
+            variable "region" {}
+            provider "aws" {
+              region = var.region
+            }
+            resource "aws_sqs_queue" "a" {}
+            resource "aws_sqs_queue" "b" {}
+            module "child" {
+              source = "./child"
+            }
+            """,
+            "child/main.tf": 'resource "aws_sqs_queue" "c" {}\n',
+        }
+    )
+    result = load_stack(root)
+    assert {r.region for r in result.resources} == {"us-east-1"}
+    codes = sorted((i.code, i.where) for i in result.issues)
+    assert codes == [
+        (IssueCode.UNDEFINED_VARIABLE, "main.tf:1"),
+        (IssueCode.UNKNOWN_VALUE, "main.tf:3"),
+    ]
+
+
+def test_bad_variable_values_are_issues(write_stack: StackWriter) -> None:
+    root = write_stack(
+        {
+            "main.tf": """
+            variable "size" {
+              type = number
+            }
+            variable "name" {}
+            resource "aws_db_instance" "db" {
+              allocated_storage = var.size
+              identifier        = var.name
+            }
+            """,
+            "terraform.tfvars": "name = local.nope\n",
+        }
+    )
+    result = load_stack(root, variables={"size": "[unclosed"})
+    (db,) = result.resources
+    assert db.attrs == {"allocated_storage": UNKNOWN, "identifier": UNKNOWN}
+    wheres = sorted(i.where for i in result.issues)
+    assert wheres == ["--var size", "terraform.tfvars:1"]
+    assert all(i.code == IssueCode.EVALUATION_ERROR for i in result.issues)

@@ -493,14 +493,8 @@ def _type_parts(type_expr: Expr) -> tuple[str, tuple[Expr, ...]]:
 
 def _literal_value(expr: Expr) -> Any:
     """Value of a constant expression (optional() defaults); UNKNOWN if it needs a scope."""
-    evaluator = Evaluator()
-
-    class _NoNames:
-        def lookup(self, name: str, steps: tuple[Step, ...], ctx: Ctx, ev: Evaluator) -> Any:
-            raise EvalError(f"{name} cannot be used here")
-
     try:
-        return evaluator.eval(expr, Ctx(_NoNames()))
+        return constant_value(expr)
     except EvalError:
         return UNKNOWN
 
@@ -510,6 +504,16 @@ def type_is_string(type_expr: Expr | None) -> bool:
     return type_expr is None or _type_parts(type_expr)[0] in ("string", "any")
 
 
+class _NoNames:
+    """A module with no names: for expressions that may only hold constants."""
+
+    def lookup(self, name: str, steps: tuple[Step, ...], ctx: Ctx, ev: Evaluator) -> Any:
+        raise EvalError(f"{name} cannot be used here: only constant values are allowed")
+
+
 def constant_value(expr: Expr) -> Any:
-    """Evaluate an expression that may not reference anything (tfvars, `--var` values)."""
-    return _literal_value(expr)
+    """Evaluate an expression that may not reference anything (tfvars, `--var` values).
+
+    Raises EvalError when it references something or is invalid.
+    """
+    return Evaluator().eval(expr, Ctx(_NoNames()))

@@ -386,7 +386,7 @@ class ModuleInstance:
         if self.parent is None:
             supplied = self.stack.root_inputs.get(name)
             if supplied is not None:
-                return self.stack.root_binding(supplied, type_expr)
+                return self.stack.root_binding(name, supplied, type_expr)
         elif self.call is not None and self.call_ctx is not None and name in self.call.attrs:
             arg = self.call.attrs[name]
             with ev.collecting() as refs:
@@ -463,7 +463,16 @@ class ModuleInstance:
             except EvalError as exc:
                 self.stack.eval_issue(exc, region_attr.span)
                 region = UNKNOWN
-            regions[key] = region if isinstance(region, str) else UNKNOWN
+            if not isinstance(region, str):
+                # Reported once here, at the provider block, not once per resource.
+                self.stack.issue(
+                    IssueCode.UNKNOWN_VALUE,
+                    f'the region of provider "{key}" cannot be determined; '
+                    f"its resources are assumed to be in {DEFAULT_REGION}",
+                    region_attr.span,
+                )
+                region = UNKNOWN
+            regions[key] = region
         return regions
 
     def region_for(self, block: Block, attrs: Mapping[str, Any], ev: Evaluator) -> str:
@@ -477,14 +486,7 @@ class ModuleInstance:
             key = _provider_key(provider_attr.expr) or "aws"
         regions = self.regions(ev)
         region = regions.get(key, regions.get("aws", DEFAULT_REGION))
-        if isinstance(region, str):
-            return region
-        self.stack.issue(
-            IssueCode.UNKNOWN_VALUE,
-            f"the region of provider {key} cannot be determined; assuming {DEFAULT_REGION}",
-            block.span,
-        )
-        return DEFAULT_REGION
+        return region if isinstance(region, str) else DEFAULT_REGION
 
 
 class Stack:
@@ -691,17 +693,23 @@ class Stack:
             self.root_inputs[name] = ("expr", attr.expr, attr.span)
 
     def root_binding(
-        self, supplied: tuple[str, Any, Span | None], type_expr: Expr | None
+        self, name: str, supplied: tuple[str, Any, Span | None], type_expr: Expr | None
     ) -> Binding:
         """Binding of a root variable from a tfvars file or the command line."""
         kind, raw, span = supplied
-        if kind == "expr":
-            value = constant_value(raw)
-        elif kind == "cli" and not type_is_string(type_expr):
-            parsed = parse_expression(str(raw))
-            value = constant_value(parsed) if parsed is not None else raw
-        else:
-            value = raw
+        value: Any = raw
+        try:
+            if kind == "expr":
+                value = constant_value(raw)
+            elif kind == "cli" and not type_is_string(type_expr):
+                parsed = parse_expression(str(raw))
+                if parsed is None:
+                    raise EvalError(f"cannot parse {raw!r} for a variable of a non-string type")
+                value = constant_value(parsed)
+        except EvalError as exc:
+            where = f"{span.file}:{span.start}" if span else f"--var {name}"
+            self.issue(IssueCode.EVALUATION_ERROR, f"{exc}; the value is unknown", where)
+            value = UNKNOWN
         return Binding(convert(value, type_expr), NO_REFS, span)
 
     # --- expansion, nested blocks, spans -----------------------------------------------------

@@ -293,15 +293,20 @@ def load_plan(data: Mapping[str, Any], where: str) -> tuple[list[Resource], list
                 refs[attr] = tuple(sorted(found))
         region = _region(values, resource_config, config, regions)
         if region is UNKNOWN:
-            issues.append(
-                Issue(
-                    code=IssueCode.UNKNOWN_VALUE,
-                    message=f"the region of {address} cannot be determined; "
-                    f"assuming {DEFAULT_REGION}",
-                    where=where,
-                    severity=Severity.WARNING,
-                )
+            message = (
+                f'the region of provider "{resource_config.get("provider_config_key", "aws")}" '
+                f"cannot be determined from the plan; its resources are assumed to be in "
+                f"{DEFAULT_REGION}"
             )
+            if not any(i.message == message for i in issues):
+                issues.append(
+                    Issue(
+                        code=IssueCode.UNKNOWN_VALUE,
+                        message=message,
+                        where=where,
+                        severity=Severity.WARNING,
+                    )
+                )
             region = DEFAULT_REGION
         resources.append(
             Resource(
