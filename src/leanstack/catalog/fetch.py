@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leanstack.catalog.importer import ImportResult, convert_rates
+from leanstack.catalog.importer import ImportResult, convert_rates, keep_priced
 from leanstack.catalog.offers import OfferMeta, OfferRate, number_tiers, rates_from_item
 from leanstack.model.issues import Issue, IssueCode, Severity
 
@@ -218,4 +218,9 @@ def _collect(
             publication_date=str(item.get("publicationDate", "")),
             origin=API_ORIGIN,
         )
-        grouped[meta].extend(rates_from_item(item, where=API_ORIGIN))
+        for rate in rates_from_item(item, where=API_ORIGIN):
+            reason = keep_priced(rate)
+            if reason is None:
+                grouped[meta].append(rate)
+            else:
+                result.skipped[reason] += 1

@@ -98,12 +98,18 @@ def import_offer_files(paths: Sequence[Path]) -> ImportResult:
     """Read each offer file and convert the prices leanstack uses."""
     result = ImportResult()
     for path in paths:
-        data = read_offer_file(path)
+        data = read_offer_file(path, keep=keep_priced)
         result.issues.extend(data.issues)
-        if not data.rates and data.issues:
-            continue
-        result.extend(convert_rates(data.rates, data.meta))
+        result.skipped.update(data.skipped)
+        if data.meta.offer_code or data.rates:
+            result.extend(convert_rates(data.rates, data.meta))
     return result
+
+
+def keep_priced(rate: OfferRate) -> str | None:
+    """Decide while reading (before tiers are numbered) whether a rate can become a row."""
+    converted = to_price(rate, source="", source_date="")
+    return converted.reason if isinstance(converted, Skip) else None
 
 
 def merge_local(

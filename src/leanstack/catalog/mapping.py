@@ -9,12 +9,13 @@ ECS-on-EC2 rows).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from leanstack.catalog.offers import OfferRate
+from leanstack.catalog.offers import NOT_ON_DEMAND, OfferRate
 from leanstack.model.pricing import Price
 
 # region code -> (long names used in `location`, usagetype billing prefix)
@@ -116,6 +117,7 @@ def strip_region_prefix(usage_type: str, region: str) -> str:
     return usage_type[match.end() :] if match else usage_type
 
 
+@functools.lru_cache(maxsize=256)
 def unit_family(aws_unit: str) -> str:
     """Classify an AWS unit string: hour, month, second, gb or count."""
     unit = re.sub(r"[^a-z]", "", aws_unit.lower())
@@ -572,7 +574,7 @@ def to_price(rate: OfferRate, *, source: str, source_date: str) -> Price | Skip:
     if mapper is None:
         return Skip(f"{rate.offer_code or 'unknown offer'}: service not priced")
     if not _on_demand(rate):
-        return Skip("reserved or other non-On-Demand term")
+        return Skip(NOT_ON_DEMAND)
     region = "global" if rate.offer_code == "AmazonCloudFront" else region_of(rate)
     if region is None:
         return Skip(f"{rate.offer_code}: location {rate.attr['location']!r} not known")

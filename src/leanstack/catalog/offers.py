@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import json
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 from leanstack.model.issues import Issue, IssueCode, Severity
 
 ON_DEMAND_TERM_CODE = "JRTCKXETXF"
+NOT_ON_DEMAND = "reserved or other non-On-Demand term"
 _RESERVED_TERM_KEYS = ("LeaseContractLength", "PurchaseOption", "OfferingClass")
 
 # CSV columns that describe the term or the price dimension, not the product.
@@ -43,6 +45,7 @@ _CSV_TERM_COLUMNS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def norm_key(name: str) -> str:
     """Attribute name as used internally: `usageType`, `usagetype`, `Usage Type` -> `usagetype`."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -113,6 +116,25 @@ class OfferData:
     meta: OfferMeta
     rates: list[OfferRate] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def keep_only(self, rates: Iterable[OfferRate], keep: Keep | None) -> list[OfferRate]:
+        """The rates `keep` accepts; the others are counted in `skipped` by reason."""
+        if keep is None:
+            return list(rates)
+        kept: list[OfferRate] = []
+        for rate in rates:
+            reason = keep(rate)
+            if reason is None:
+                kept.append(rate)
+            else:
+                self.skipped[reason] += 1
+        return kept
+
+
+# Decides early whether a rate is wanted: None keeps it, a string is the reason to drop it.
+# Dropping while reading keeps memory flat on large offer files.
+Keep = Callable[[OfferRate], str | None]
 
 
 def _decimal(text: object) -> Decimal | None:
@@ -222,9 +244,10 @@ def number_tiers(rates: Iterable[OfferRate]) -> list[OfferRate]:
     return out
 
 
-def read_offer_file(path: Path) -> OfferData:
+def read_offer_file(path: Path, keep: Keep | None = None) -> OfferData:
     """Read a bulk offer file (JSON or CSV), a saved get_products response, or per-SKU items.
 
+    With `keep`, only the rates it accepts are kept (the others are counted in `skipped`).
     Problems (unreadable file, unknown shape) come back as Issues naming the file.
     """
     try:
@@ -235,9 +258,9 @@ def read_offer_file(path: Path) -> OfferData:
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if head.startswith(b"{") or head.startswith(b"["):
-        return _read_json(path)
+        return _read_json(path, keep)
     if head.startswith(b'"FormatVersion"') or head.startswith(b"FormatVersion"):
-        return _read_csv(path)
+        return _read_csv(path, keep)
     return _failed(path, "not an AWS Price List offer file (expected JSON or the CSV offer format)")
 
 
@@ -247,7 +270,7 @@ def _failed(path: Path, message: str, line: int | None = None) -> OfferData:
     return OfferData(meta=OfferMeta(offer_code="", origin=path.name), issues=[issue])
 
 
-def _read_json(path: Path) -> OfferData:
+def _read_json(path: Path, keep: Keep | None) -> OfferData:
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
@@ -268,26 +291,31 @@ def _read_json(path: Path) -> OfferData:
             for sku, terms in (by_sku or {}).items():
                 for key, term in (terms or {}).items():
                     terms_by_sku[sku].append((term_type, key, term))
+        data = OfferData(meta=meta)
         rates: list[OfferRate] = []
         for sku, product in products.items():
-            rates.extend(
-                rates_from_product(meta.offer_code, product, terms_by_sku.get(sku, ()), where=name)
+            found = rates_from_product(
+                meta.offer_code, product, terms_by_sku.get(sku, ()), where=name
             )
-        return OfferData(meta=meta, rates=number_tiers(rates))
+            rates.extend(data.keep_only(found, keep))
+        data.rates = number_tiers(rates)
+        return data
     items = _items_of(doc)
     if items is None:
         return _failed(path, "JSON is neither an offer file nor get_products output")
-    rates = []
     first: Mapping[str, Any] = items[0] if items else {}
-    for item in items:
-        rates.extend(rates_from_item(item, where=name))
     meta = OfferMeta(
         offer_code=str(first.get("serviceCode", "")),
         version=str(first.get("version", "")),
         publication_date=str(first.get("publicationDate", "")),
         origin=name,
     )
-    return OfferData(meta=meta, rates=number_tiers(rates))
+    data = OfferData(meta=meta)
+    rates = []
+    for item in items:
+        rates.extend(data.keep_only(rates_from_item(item, where=name), keep))
+    data.rates = number_tiers(rates)
+    return data
 
 
 def _items_of(doc: object) -> list[Mapping[str, Any]] | None:
@@ -313,7 +341,7 @@ def _items_of(doc: object) -> list[Mapping[str, Any]] | None:
     return None
 
 
-def _read_csv(path: Path) -> OfferData:
+def _read_csv(path: Path, keep: Keep | None) -> OfferData:
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -339,11 +367,21 @@ def _read_csv(path: Path) -> OfferData:
             )
             data = OfferData(meta=meta)
             columns = [norm_key(c) for c in header]
+            term_type_at = columns.index("termtype") if "termtype" in columns else None
             rates: list[OfferRate] = []
             for row in reader:
                 if not row:
                     continue
-                rate = _csv_rate(meta, columns, header, row, f"{path.name}:{reader.line_num}")
+                # Reserved rows are most of a large file: drop them before building anything.
+                if (
+                    keep is not None
+                    and term_type_at is not None
+                    and len(row) > term_type_at
+                    and row[term_type_at] != "OnDemand"
+                ):
+                    data.skipped[NOT_ON_DEMAND] += 1
+                    continue
+                rate = _csv_rate(meta, columns, row, f"{path.name}:{reader.line_num}")
                 if isinstance(rate, str):
                     data.issues.append(
                         Issue(
@@ -352,24 +390,24 @@ def _read_csv(path: Path) -> OfferData:
                             where=f"{path}:{reader.line_num}",
                         )
                     )
-                else:
+                elif keep is None or (reason := keep(rate)) is None:
                     rates.append(rate)
+                else:
+                    data.skipped[reason] += 1
         except csv.Error as exc:
             return _failed(path, f"malformed CSV: {exc}", reader.line_num)
     data.rates = number_tiers(rates)
     return data
 
 
-def _csv_rate(
-    meta: OfferMeta, columns: list[str], header: list[str], row: list[str], where: str
-) -> OfferRate | str:
+def _csv_rate(meta: OfferMeta, columns: list[str], row: list[str], where: str) -> OfferRate | str:
     term: dict[str, str] = {}
     attributes: dict[str, str] = {}
-    for column, original, value in zip(columns, header, row, strict=False):
+    for column, value in zip(columns, row, strict=False):
         if column in _CSV_TERM_COLUMNS:
             term[_CSV_TERM_COLUMNS[column]] = value
         elif value != "":
-            attributes[norm_key(original)] = value
+            attributes[column] = value
     price = _decimal(term.get("price"))
     if price is None:
         return f"unreadable PricePerUnit {term.get('price')!r}; row skipped"
