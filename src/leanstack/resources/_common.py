@@ -222,6 +222,16 @@ def refs_of(
     return out
 
 
+def same_value(
+    ctx: PricingContext, resource_type: str, attribute: str, value: Any
+) -> list[Resource]:
+    """Resources of a type whose `attribute` equals a known string (a ref the loader resolved
+    to its value, like `cluster_identifier = aws_rds_cluster.main.id` -> "main")."""
+    if not isinstance(value, str) or not value:
+        return []
+    return [r for r in of_type(ctx, resource_type) if r.attrs.get(attribute) == value]
+
+
 def references(
     resource: Resource, target: Resource, attributes: Iterable[str] | None = None
 ) -> bool:

@@ -29,6 +29,7 @@ from leanstack.resources._common import (
     plain,
     references,
     refs_of,
+    same_value,
     soft,
     to_decimal,
     unknown,
@@ -205,12 +206,20 @@ def _task_size(task: Resource) -> _TaskSize:
 
 
 def _cluster_default_strategy(resource: Resource, ctx: PricingContext) -> list[StrategyItem]:
-    for cluster in refs_of(ctx, resource, "cluster", "aws_ecs_cluster"):
+    clusters = refs_of(ctx, resource, "cluster", "aws_ecs_cluster")
+    if not clusters:
+        # `cluster = "name"` or an ARN the loader resolved to a string.
+        name = resource.attrs.get("cluster")
+        if isinstance(name, str):
+            clusters = same_value(ctx, "aws_ecs_cluster", "name", name.split("/")[-1])
+    for cluster in clusters:
         blocks = cluster.blocks("default_capacity_provider_strategy")
         if blocks:
             return _strategy_from_blocks(blocks, cluster.address)
         for providers in of_type(ctx, "aws_ecs_cluster_capacity_providers"):
-            if references(providers, cluster, ("cluster_name",)):
+            name = cluster.attrs.get("name")
+            by_name = isinstance(name, str) and providers.attrs.get("cluster_name") == name
+            if by_name or references(providers, cluster, ("cluster_name",)):
                 blocks = providers.blocks("default_capacity_provider_strategy")
                 if blocks:
                     return _strategy_from_blocks(blocks, providers.address)
@@ -250,6 +259,11 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         f"{resource.address}.capacity_provider_strategy",
     )
     tasks = refs_of(ctx, resource, "task_definition", "aws_ecs_task_definition")
+    written = resource.attrs.get("task_definition")
+    if not tasks and isinstance(written, str):
+        # "family", "family:3" or a task definition ARN written out by hand.
+        family = written.split("/")[-1].split(":")[0]
+        tasks = same_value(ctx, "aws_ecs_task_definition", "family", family)
     if not tasks:
         if need(resource, "task_definition") is None:
             raise MissingValue("task_definition", "is not set")

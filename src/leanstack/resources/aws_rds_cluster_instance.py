@@ -12,6 +12,7 @@ from leanstack.resources._common import (
     block_value,
     need,
     refs_of,
+    same_value,
     soft,
     soft_flag,
     soft_number,
@@ -44,7 +45,9 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     if instance_class is None:
         raise MissingValue("instance_class", "is not set")
     instance_class = str(instance_class)
-    clusters = refs_of(ctx, resource, "cluster_identifier", "aws_rds_cluster")
+    clusters = refs_of(ctx, resource, "cluster_identifier", "aws_rds_cluster") or same_value(
+        ctx, "aws_rds_cluster", "cluster_identifier", resource.attrs.get("cluster_identifier")
+    )
     cluster = clusters[0] if clusters else None
     engine = need(resource, "engine")
     if engine is None and cluster is not None:
