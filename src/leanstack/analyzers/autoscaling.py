@@ -1,0 +1,287 @@
+"""ECS target tracking: replay the recorded load at the current target, the seed's, and the optimizer's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from leanstack.analyzers._base import (
+    AnalysisContext,
+    Analyzer,
+    DataGateSettings,
+    FloatArray,
+    confidence_of,
+    gate,
+    register,
+    same_kind,
+    window,
+)
+from leanstack.analyzers._ecs import fargate_service
+from leanstack.model.findings import AttributeChange, Finding, FindingStatus, Phase, Recommendation
+from leanstack.model.resource import Resource
+from leanstack.usage.series import MetricSeries
+
+
+class AutoscalingSettings(DataGateSettings):
+    """What the replay compares and what counts as meeting the SLO.
+
+    The seed proposed a 60% CPU target "so fewer instances run"; a lower target runs more
+    tasks, so 60% is always replayed next to the current target to show it. The SLO is the
+    simulator's default: at most 0.1% of minutes above 90% average CPU (beyond that, requests
+    queue). Targets are searched from 30% to 90% in 5-point steps.
+    """
+
+    seed_target: float = Field(
+        60.0, gt=0, le=100, description="The seed's proposed CPU target, replayed for comparison."
+    )
+    breach_threshold: float = Field(
+        90.0, gt=0, le=100, description="Average CPU above which a minute breaches the SLO."
+    )
+    max_breach_share: float = Field(
+        0.001, ge=0, le=1, description="Largest share of breaching minutes allowed."
+    )
+    search_min_capacity: bool = Field(
+        True, description="Let the optimizer change min_capacity too."
+    )
+    min_capacity_floor: int = Field(
+        2,
+        ge=0,
+        description="Lowest min_capacity proposed (two tasks survive the loss of one task or AZ).",
+    )
+
+
+def _minutes(series: MetricSeries) -> tuple[int, FloatArray]:
+    """(start epoch s, 1-minute values) from any period, by holding each point for its period."""
+    repeat = max(1, int(round(series.period_s / 60)))
+    return int(series.start.timestamp()), np.repeat(
+        np.asarray(series.values, dtype=np.float64), repeat
+    )
+
+
+@register
+class Autoscaling(Analyzer[AutoscalingSettings]):
+    """Replay the service's target-tracking policy over the recorded CPU with the simulator.
+
+    Compares the current target, the seed's 60% and the optimizer's choice (target and
+    min_capacity) by task-hours, monthly cost and breach minutes, and proposes the optimizer's
+    policy when it costs less and meets the SLO. Changes go on the aws_appautoscaling_policy
+    target_value and the aws_appautoscaling_target min/max capacity.
+    """
+
+    name = "autoscaling"
+    title = "Autoscaling policy"
+    applies_to = frozenset({"aws_ecs_service"})
+    needs = frozenset({"CPUUtilization", "RunningTaskCount"})
+    settings_model = AutoscalingSettings
+
+    def analyze_resource(
+        self, resource: Resource, ctx: AnalysisContext, settings: AutoscalingSettings
+    ) -> Iterable[Finding]:
+        from leanstack.simulate.backtest import compare_targets
+        from leanstack.simulate.ecs import Load
+        from leanstack.simulate.optimizer import Candidate, SearchSpace, SloSettings, optimize
+        from leanstack.simulate.terraform import policies_from_terraform
+
+        svc = fargate_service(resource, ctx)
+        if isinstance(svc, str):
+            yield self.finding(resource, FindingStatus.NOT_APPLICABLE, f"Not analyzed: {svc}.")
+            return
+        scaling = policies_from_terraform(resource, ctx.resources)
+        tt = scaling.target_tracking
+        if tt is None:
+            yield self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                "No target-tracking policy to replay"
+                + (
+                    " (its step policies are listed by the simulator)." if scaling.policies else "."
+                ),
+            )
+            return
+        policy_address = scaling.policy_addresses.get(tt.name, "")
+        cpu = ctx.series(resource.address, "CPUUtilization")
+        win = window(cpu, settings.lookback_days) if cpu else None
+        reason = gate(win, settings, "CPUUtilization")
+        if reason or win is None or cpu is None:
+            yield self.finding(
+                resource,
+                FindingStatus.INSUFFICIENT_DATA,
+                f"Not enough recorded CPU to replay the policy: {reason}.",
+            )
+            return
+        skipped = len(cpu.values) - len(win.values)
+        trimmed = replace(
+            cpu, values=win.values, start=cpu.start + timedelta(seconds=cpu.period_s * skipped)
+        )
+        start_s, util = _minutes(trimmed)
+        tasks = self._tasks(ctx, resource.address, start_s, len(util), scaling.config.desired)
+        demand = util / 100.0 * tasks * scaling.config.task_vcpu
+        load = Load(name=resource.address, start=trimmed.start, demand_vcpu=demand)
+        slo = SloSettings(
+            breach_threshold=settings.breach_threshold, max_breach_share=settings.max_breach_share
+        )
+        rows = compare_targets(
+            load, scaling.config, tt, ("current", settings.seed_target, "optimizer"), slo=slo
+        )
+        if not rows:
+            yield self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                f"No catalog Fargate price in {resource.region} for the replay.",
+            )
+            return
+        evidence: dict[str, Any] = {
+            "cpu": win.evidence(unit="%"),
+            "replay": [r.to_json() for r in rows],
+            "policy": policy_address,
+            "model": "leanstack.simulate (minute-by-minute target tracking, 3/15 datapoint alarms)",
+        }
+        current = next(r for r in rows if r.label == "current")
+        seed = next(
+            (r for r in rows if r.target == settings.seed_target and r.label != "current"), None
+        )
+        seed_note = ""
+        if seed is not None and seed.target < current.target:
+            if seed.monthly_cost > current.monthly_cost:
+                seed_note = (
+                    f" The seed's {seed.target:g}% target would cost ${seed.monthly_cost:.2f}/month "
+                    f"({seed.task_hours:.0f} task-hours vs {current.task_hours:.0f}): a lower "
+                    "target runs more tasks, not fewer."
+                )
+            else:
+                seed_note = (
+                    f" The seed's {seed.target:g}% target would cost the same here "
+                    f"(${seed.monthly_cost:.2f}/month): min_capacity holds the task count; a "
+                    "lower target never runs fewer tasks."
+                )
+        cur_min = scaling.config.min_capacity
+        floor = min(settings.min_capacity_floor, cur_min)
+        mins = tuple(range(floor, cur_min + 1)) if settings.search_min_capacity else (cur_min,)
+        space = SearchSpace(
+            targets=tuple(float(t) for t in range(30, 91, 5)),
+            min_capacities=mins,
+            max_capacity=scaling.config.max_capacity,
+            scale_out_cooldowns_s=(tt.scale_out_cooldown_s,),
+            scale_in_cooldowns_s=(tt.scale_in_cooldown_s,),
+            task_sizes=((scaling.config.task_cpu_units, scaling.config.task_memory_mib),),
+            refine_top=0,
+        )
+        fitted = optimize(
+            load,
+            scaling.config,
+            slo=slo,
+            space=space,
+            extra=[Candidate(config=scaling.config, policy=tt)],
+        )
+        best = fitted.best
+        if best is None or not best.meets_slo:
+            yield self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                "No policy in the search meets the SLO on the recorded load; keep the current one."
+                + seed_note,
+                evidence,
+            )
+            return
+        chosen = best.candidate
+        evidence["optimizer"] = {
+            "choice": chosen.describe(),
+            "monthly_cost": str(best.monthly_cost.quantize(Decimal("0.01"))),
+            "task_hours": str(best.task_hours.quantize(Decimal("0.01"))),
+            "breach_minutes": best.breach_minutes,
+            "breach_share": round(best.breach_share, 6),
+        }
+        current_cost = current.monthly_cost
+        same = (
+            chosen.policy.target == tt.target
+            and chosen.config.min_capacity == scaling.config.min_capacity
+        )
+        if same or best.monthly_cost >= current_cost:
+            yield self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                f"The current target {tt.target:g}% is already the cheapest policy that meets the SLO "
+                f"(${current_cost:.2f}/month).{seed_note}",
+                evidence,
+            )
+            return
+        changes = []
+        if chosen.policy.target != tt.target and policy_address:
+            before = (
+                ctx.resources[policy_address]
+                .block("target_tracking_scaling_policy_configuration")
+                .get("target_value")
+            )
+            changes.append(
+                AttributeChange(
+                    path=f"{policy_address}.target_tracking_scaling_policy_configuration.target_value",
+                    before=before,
+                    after=same_kind(before, chosen.policy.target),
+                )
+            )
+        if scaling.target_address:
+            target = ctx.resources[scaling.target_address]
+            for attr, new in (
+                ("min_capacity", chosen.config.min_capacity),
+                ("max_capacity", chosen.config.max_capacity),
+            ):
+                before = target.get(attr)
+                if new != getattr(scaling.config, attr):
+                    changes.append(
+                        AttributeChange(
+                            path=f"{target.address}.{attr}",
+                            before=before,
+                            after=same_kind(before, new),
+                        )
+                    )
+        rec = Recommendation(
+            id=self.rec_id(resource.address, "policy"),
+            analyzer=self.name,
+            address=resource.address,
+            title=f"Autoscale at {chosen.describe()}",
+            phase=Phase.ADVANCED,
+            changes=tuple(changes),
+            monthly_cost_before=current_cost,
+            monthly_cost_after=best.monthly_cost,
+            confidence=confidence_of(win),
+            evidence=evidence,
+            risks=(
+                f"Replayed on {win.days:.1f} days of load: {best.breach_minutes} minute(s) above "
+                f"{settings.breach_threshold:g}% CPU (SLO allows {settings.max_breach_share:.1%}).",
+                "Watch p95 latency after the change; a higher target leaves less room for a burst "
+                "while new tasks start (about a minute).",
+            ),
+            assumptions=(
+                "Task start latency 60 s; scale-out after 3 datapoints, scale-in after 15 below 0.9 x target.",
+            ),
+            exclusive_group=f"compute:{resource.address}",
+        )
+        yield self.finding(
+            resource,
+            FindingStatus.OPPORTUNITY,
+            f"{rec.title}: ${current_cost:.2f} -> ${best.monthly_cost:.2f}/month within the SLO.{seed_note}",
+            evidence,
+            rec,
+        )
+
+    @staticmethod
+    def _tasks(
+        ctx: AnalysisContext, address: str, start_s: int, n: int, default: int
+    ) -> FloatArray:
+        series = ctx.series(address, "RunningTaskCount")
+        out = np.full(n, float(max(default, 1)))
+        if series is None:
+            return out
+        t_start, values = _minutes(series)
+        offset = (start_s - t_start) // 60
+        lo, hi = max(0, -offset), min(n, len(values) - offset)
+        if hi > lo:
+            chunk = values[lo + offset : hi + offset]
+            out[lo:hi] = np.where(np.isnan(chunk), out[lo:hi], chunk)
+        return out
