@@ -1,0 +1,23 @@
+"""The report: one versioned JSON document, and the renderers that turn it into text."""
+
+from leanstack.report.model import (
+    CapacityInput,
+    Report,
+    ReportError,
+    ReportVersionError,
+    StackInput,
+    build_report,
+    load_report,
+    report_json_schema,
+)
+
+__all__ = [
+    "CapacityInput",
+    "Report",
+    "ReportError",
+    "ReportVersionError",
+    "StackInput",
+    "build_report",
+    "load_report",
+    "report_json_schema",
+]

@@ -1,0 +1,136 @@
+"""Number and label formatting shared by every renderer, so all formats print the same figures."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from leanstack.model.money import quantize_money
+from leanstack.report._types import MetricLoad, PhaseOut, RecommendationOut, Report
+
+PHASE_LABELS = {"quick_win": "Quick win", "advanced": "Advanced", "migration": "Migration"}
+STATUS_LABELS = {
+    "opportunity": "opportunity",
+    "no_change": "no change",
+    "insufficient_data": "not enough data",
+    "not_applicable": "not applicable",
+}
+
+
+def usd(value: Decimal | None, *, sign: bool = False) -> str:
+    """`$1,234.56`; `-$3.10` for negatives; an em dash for None."""
+    if value is None:
+        return "—"
+    amount = quantize_money(value)
+    text = f"${abs(amount):,.2f}"
+    if amount < 0:
+        return "-" + text
+    return ("+" + text) if sign and amount > 0 else text
+
+
+def usd_range(low: Decimal, high: Decimal) -> str:
+    """`$9.39–$22.55`, or a single figure when both ends agree."""
+    if quantize_money(low) == quantize_money(high):
+        return usd(low)
+    return f"{usd(low)}–{usd(high)}"
+
+
+def phase_range(phase: PhaseOut) -> str:
+    """`$20.21 ($2.19–$20.21)`: expected savings once the phase is done, with the range."""
+    low, high = phase.cumulative_monthly_savings_low, phase.cumulative_monthly_savings_high
+    return f"{usd(phase.cumulative_monthly_savings)} ({usd_range(low, high)})"
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A metric statistic with a sensible number of digits."""
+    if value is None:
+        return "—"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        text = f"{value:,.0f}"
+    elif magnitude >= 100:
+        text = f"{value:.0f}"
+    elif magnitude >= 10:
+        text = f"{value:.1f}"
+    elif magnitude >= 1:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3g}"
+    suffix = {"Percent": "%", "Seconds": " s", "Bytes": " B"}.get(unit, "")
+    return text + suffix
+
+
+def quantity(value: Decimal | None) -> str:
+    """A monthly quantity: `1,460`, `3.2`; `usage?` when it depends on usage not given."""
+    if value is None:
+        return "usage?"
+    text = f"{value:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def percent(share: float) -> str:
+    """0.4231 -> `42.3%`."""
+    return f"{share * 100:.1f}%"
+
+
+def value_text(value: Any) -> str:
+    """A Terraform change value: strings as is, None as `(unset)`, the rest as compact JSON."""
+    if value is None:
+        return "(unset)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "), sort_keys=True)
+
+
+def evidence_text(evidence: dict[str, Any]) -> str:
+    """`k=v, k=v` in key order."""
+    return ", ".join(f"{k}={value_text(v)}" for k, v in sorted(evidence.items()))
+
+
+def window_text(metric: MetricLoad) -> str:
+    """`14.0 d from 2026-11-10`."""
+    return f"{metric.window.days:.1f} d from {metric.window.start[:10]}"
+
+
+def coverage_text(coverage: float) -> str:
+    """0.9732 -> `97.3%`."""
+    return f"{coverage * 100:.1f}%"
+
+
+def metric_value(current: str | None, unit: str) -> str:
+    """A success-metric value with its unit."""
+    if current is None:
+        return "not recorded"
+    if unit == "USD":
+        return f"${current}"
+    if unit == "%":
+        return f"{current}%"
+    return f"{current} {unit}"
+
+
+def target_text(target: str | None, unit: str, direction: str) -> str:
+    """`≤ $16.89`, `≥ 99.9%`."""
+    if target is None:
+        return "—"
+    return ("≤ " if direction == "at_most" else "≥ ") + metric_value(target, unit)
+
+
+def top_recommendations(report: Report, limit: int = 5) -> list[RecommendationOut]:
+    """Recommendations counted in the totals first, by savings; then the rest by savings."""
+    ranked = sorted(
+        report.recommendations, key=lambda r: (not r.counted, -r.monthly_savings, r.id)
+    )
+    return [r for r in ranked if r.monthly_savings > 0][:limit]
+
+
+def savings_line(report: Report) -> str:
+    """One sentence: expected monthly savings with the range and the annual figure."""
+    t = report.totals
+    return (
+        f"Expected savings {usd(t.monthly_savings)}/month "
+        f"(range {usd_range(t.monthly_savings_low, t.monthly_savings_high)}), "
+        f"{usd(t.annual_savings)}/year"
+    )

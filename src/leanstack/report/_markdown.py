@@ -1,0 +1,347 @@
+"""Markdown for a pull-request comment: the summary first, details folded in `<details>`.
+
+GitHub refuses comments longer than 65,536 characters, so the details are built as sections
+of small items (a table row, a recommendation) and filled in order until the budget is spent;
+whatever does not fit is counted and named in an explicit truncation note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leanstack.report._format import (
+    PHASE_LABELS,
+    STATUS_LABELS,
+    coverage_text,
+    evidence_text,
+    metric_value,
+    number,
+    percent,
+    phase_range,
+    quantity,
+    target_text,
+    top_recommendations,
+    usd,
+    usd_range,
+    value_text,
+    window_text,
+)
+from leanstack.report._types import RecommendationOut, Report
+
+GITHUB_COMMENT_LIMIT = 65_536
+# Room for multi-byte surprises and for the note itself.
+DEFAULT_MAX_CHARS = 65_000
+_NOTE_RESERVE = 600
+_SECTION_RESERVE = 120
+
+
+def _cell(text: str, limit: int = 300) -> str:
+    """One table cell: no newlines, pipes escaped, raw HTML neutralised, bounded length."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _fence(code: str, lang: str) -> str:
+    fence = "~~~~" if "```" in code else "```"
+    return f"{fence}{lang}\n{code.rstrip()}\n{fence}"
+
+
+@dataclass
+class _Section:
+    """A folded section: fixed head and tail around items that may be dropped from the end."""
+
+    what: str
+    head: str
+    items: list[str] = field(default_factory=list)
+    tail: str = "\n</details>\n"
+
+
+def _summary(report: Report) -> str:
+    t = report.totals
+    cost = report.cost
+    lines = [
+        f"## leanstack cost report: `{_cell(report.stack.path, 120)}`",
+        "",
+        f"**{usd(t.monthly_cost)}/month today · expected savings {usd(t.monthly_savings)}/month "
+        f"({usd_range(t.monthly_savings_low, t.monthly_savings_high)}) · "
+        f"{usd(t.annual_savings)}/year**",
+        "",
+        "| | Monthly | Annual |",
+        "|---|---:|---:|",
+        f"| Current cost | {usd(t.monthly_cost)} | {usd(t.monthly_cost * 12)} |",
+        f"| Expected savings | {usd(t.monthly_savings)} | {usd(t.annual_savings)} |",
+        f"| Savings range (low–high) | {usd_range(t.monthly_savings_low, t.monthly_savings_high)}"
+        f" | {usd_range(t.annual_savings_low, t.annual_savings_high)} |",
+        f"| Cost after | {usd(t.monthly_cost_after)} | {usd(t.monthly_cost_after * 12)} |",
+    ]
+    if cost.total_min is not None and cost.total_max is not None:
+        lines.append("")
+        lines.append(
+            f"Autoscaling moves today's cost between {usd(cost.total_min)} and "
+            f"{usd(cost.total_max)} a month."
+        )
+    top = top_recommendations(report)
+    if top:
+        lines += [
+            "",
+            "### Top recommendations",
+            "",
+            "| Recommendation | Resource | Phase | Confidence | Saves/month |",
+            "|---|---|---|---|---:|",
+        ]
+        for rec in top:
+            title = _cell(rec.title, 120) + ("" if rec.counted else " _(alternative)_")
+            lines.append(
+                f"| {title} | `{_cell(rec.address, 80)}` | {PHASE_LABELS[rec.phase]} "
+                f"| {rec.confidence} | {usd(rec.monthly_savings)} |"
+            )
+    lines += [
+        "",
+        "### Phases",
+        "",
+        "| Phase | Recommendations | Adds (expected) | Saved once done (low–high) |",
+        "|---|---:|---:|---:|",
+    ]
+    for p in report.phases:
+        lines.append(
+            f"| {p.title} | {len(p.recommendation_ids)} | {usd(p.monthly_savings_added)} | "
+            f"{phase_range(p)} |"
+        )
+    errors = sum(1 for i in report.issues if i.severity == "error")
+    lines += [
+        "",
+        f"<sub>Prices from the catalog dated {_cell(report.catalog.date, 40)} · "
+        f"{report.currency}, {report.hours_per_month} h/month · {len(report.findings)} findings"
+        + (f" · **{errors} errors**" if errors else "")
+        + f" · leanstack {_cell(report.tool_version, 40)}, {_cell(report.generated_at, 40)}</sub>",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cost_section(report: Report) -> _Section:
+    section = _Section(
+        what="cost rows",
+        head=(
+            f"<details><summary><b>Cost by service and resource</b> "
+            f"({usd(report.cost.total)}/month)</summary>\n\n"
+            "| Service | Monthly | Share |\n|---|---:|---:|\n"
+            + "".join(
+                f"| {_cell(s.service)} | {usd(s.monthly_cost)} | {percent(s.share)} |\n"
+                for s in report.cost.by_service
+            )
+            + "\n| Resource | Component | Quantity | Unit price | Monthly |\n"
+            "|---|---|---:|---:|---:|\n"
+        ),
+    )
+    for r in report.cost.resources:
+        span = ""
+        if r.monthly_cost_min is not None and r.monthly_cost_max is not None:
+            span = f" ({usd_range(r.monthly_cost_min, r.monthly_cost_max)})"
+        where = f" `{_cell(r.source.file, 120)}:{r.source.start_line}`" if r.source else ""
+        rows = [
+            f"| **`{_cell(r.address, 150)}`**{where} | {_cell(r.status)}"
+            + (f": {_cell(r.reason)}" if r.reason else "")
+            + f" | | | **{usd(r.monthly_cost)}**{span} |"
+        ]
+        for c in r.components:
+            price = "no price" if c.unit_price is None else f"${c.unit_price}/{_cell(c.unit, 40)}"
+            mark = " \\*" if c.usage_based else ""
+            rows.append(
+                f"| | {_cell(c.name)}{mark} | {quantity(c.monthly_quantity)} | {price} | "
+                f"{usd(c.monthly_cost)} |"
+            )
+        section.items.append("\n".join(rows) + "\n")
+    section.tail = "\n\\* usage-based quantity\n\n</details>\n"
+    return section
+
+
+def _recommendation_item(rec: RecommendationOut) -> str:
+    lines = [
+        f"#### {_cell(rec.title, 200)}",
+        "",
+        f"`{_cell(rec.address, 150)}` · {PHASE_LABELS[rec.phase]} · confidence "
+        f"**{rec.confidence}** · {usd(rec.monthly_cost_before)} → {usd(rec.monthly_cost_after)}"
+        f"/month, saves **{usd(rec.monthly_savings)}**",
+    ]
+    if rec.exclusive_group:
+        state = "counted in the totals" if rec.counted else "an alternative, not added"
+        lines.append(f"<br>Group `{_cell(rec.exclusive_group, 150)}`: {state}.")
+    lines.append("")
+    if rec.evidence:
+        lines.append(f"- Evidence: {_cell(evidence_text(rec.evidence), 1000)}")
+    lines += [f"- Risk: {_cell(risk, 500)}" for risk in rec.risks]
+    lines += [f"- Assumes: {_cell(a, 500)}" for a in rec.assumptions]
+    diff = [
+        f"- {c.path} = {value_text(c.before)}\n+ {c.path} = {value_text(c.after)}"
+        for c in rec.changes
+        if not c.new_block
+    ]
+    if diff:
+        lines += ["", _fence("\n".join(diff), "diff")]
+    for change in rec.changes:
+        if change.new_block:
+            lines += ["", _fence(change.new_block, "hcl")]
+    return "\n".join(lines) + "\n\n"
+
+
+def _recommendations_section(report: Report) -> _Section:
+    return _Section(
+        what="recommendations",
+        head=(
+            f"<details><summary><b>Recommendations</b> ({len(report.recommendations)}, "
+            "largest saving first)</summary>\n\n"
+        ),
+        items=[_recommendation_item(r) for r in report.recommendations],
+    )
+
+
+def _findings_section(report: Report) -> _Section:
+    return _Section(
+        what="findings",
+        head=(
+            f"<details><summary><b>Findings</b> ({len(report.findings)})</summary>\n\n"
+            "| Resource | Analyzer | Status | Summary |\n|---|---|---|---|\n"
+        ),
+        items=[
+            f"| `{_cell(f.address, 150)}` | {_cell(f.analyzer)} | {STATUS_LABELS[f.status]} | "
+            f"{_cell(f.summary, 500)} |\n"
+            for f in sorted(report.findings, key=lambda f: (f.address, f.analyzer))
+        ],
+    )
+
+
+def _load_section(report: Report) -> _Section:
+    items = []
+    for r in report.load.resources:
+        for m in r.metrics:
+            items.append(
+                f"| `{_cell(r.address, 150)}` | {_cell(m.metric)} ({_cell(m.statistic)}, "
+                f"{m.period_s} s) | {window_text(m)} | {coverage_text(m.coverage)} | "
+                f"{number(m.p50, m.unit)} | {number(m.p95, m.unit)} | {number(m.p99, m.unit)} | "
+                f"{number(m.max, m.unit)} |\n"
+            )
+    return _Section(
+        what="load rows",
+        head=(
+            "<details><summary><b>Recorded load</b></summary>\n\n"
+            "| Resource | Metric | Window | Coverage | p50 | p95 | p99 | Max |\n"
+            "|---|---|---|---:|---:|---:|---:|---:|\n"
+        ),
+        items=items,
+    )
+
+
+def _monitoring_section(report: Report) -> _Section:
+    mon = report.monitoring
+    origin = "from the recommendations" if mon.source == "recommendations" else "generated"
+    return _Section(
+        what="monitoring blocks",
+        head=(
+            f"<details><summary><b>Monitoring and alerts</b> (budget {usd(mon.monthly_budget)}"
+            f"/month, {origin})</summary>\n\n"
+            + "".join(f"- {_cell(note, 600)}\n" for note in mon.notes)
+            + "\n"
+        ),
+        items=[_fence(block.hcl, "hcl") + "\n\n" for block in mon.blocks],
+    )
+
+
+def _success_section(report: Report) -> _Section:
+    return _Section(
+        what="success metrics",
+        head=(
+            "<details><summary><b>Success metrics</b></summary>\n\n"
+            "| Metric | Current | Target | Source |\n|---|---:|---:|---|\n"
+        ),
+        items=[
+            f"| {_cell(m.name)} | {metric_value(m.current, m.unit)} | "
+            f"{target_text(m.target, m.unit, m.direction)} | {_cell(m.source, 500)} |\n"
+            for m in report.success_metrics
+        ],
+    )
+
+
+def _issues_section(report: Report) -> _Section:
+    return _Section(
+        what="issues",
+        head=(
+            f"<details><summary><b>Issues</b> ({len(report.issues)})</summary>\n\n"
+            "| Severity | Where | Message |\n|---|---|---|\n"
+        ),
+        items=[
+            f"| {_cell(i.severity)} | `{_cell(i.where, 150)}` | {_cell(i.message, 500)} |\n"
+            for i in report.issues
+        ],
+    )
+
+
+def _provenance_section(report: Report) -> _Section:
+    head = (
+        "<details><summary><b>Price provenance and method</b></summary>\n\n"
+        f"- Catalog: {_cell(report.catalog.source, 500)}, dated {_cell(report.catalog.date)}.\n"
+        f"- Savings: {_cell(report.totals.method, 1000)}\n"
+    )
+    derived = report.catalog.derived_prices_used
+    if derived:
+        head += "- Prices that are not published list prices:\n"
+    return _Section(
+        what="provenance rows",
+        head=head,
+        items=[
+            f"  - {_cell(d.product)} ({_cell(d.region)}): ${d.unit_price}/{_cell(d.unit)}, "
+            f"basis `{_cell(d.price_basis)}`, source {_cell(d.source)} ({_cell(d.source_date)})\n"
+            for d in derived
+        ],
+    )
+
+
+def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The PR comment, never longer than `max_chars` (and so under GitHub's limit)."""
+    summary = _summary(report)
+    sections = [
+        _recommendations_section(report),
+        _cost_section(report),
+        _findings_section(report),
+        _load_section(report),
+        _monitoring_section(report),
+        _success_section(report),
+    ]
+    if report.issues:
+        sections.append(_issues_section(report))
+    sections.append(_provenance_section(report))
+
+    full = summary + "\n" + "".join(s.head + "".join(s.items) + s.tail for s in sections)
+    if len(full) <= max_chars:
+        return full
+
+    budget = max_chars - len(summary) - _NOTE_RESERVE
+    parts: list[str] = []
+    omitted: dict[str, int] = {}
+    for section in sections:
+        fixed = len(section.head) + len(section.tail) + _SECTION_RESERVE
+        if fixed > budget:
+            omitted[section.what] = omitted.get(section.what, 0) + max(len(section.items), 1)
+            budget = 0
+            continue
+        kept: list[str] = []
+        spent = fixed
+        for index, item in enumerate(section.items):
+            if spent + len(item) > budget:
+                omitted[section.what] = len(section.items) - index
+                break
+            kept.append(item)
+            spent += len(item)
+        dropped = len(section.items) - len(kept)
+        more = f"\n_… {dropped} more {section.what} not shown (truncated)._\n" if dropped else ""
+        parts.append(section.head + "".join(kept) + more + section.tail)
+        budget -= spent
+    listed = ", ".join(f"{count} {what}" for what, count in omitted.items())
+    note = (
+        f"\n> **Truncated:** GitHub limits a comment to {GITHUB_COMMENT_LIMIT:,} characters, so "
+        f"this one omits {listed}. The full report is in the JSON, HTML and terminal formats "
+        "(`leanstack render REPORT.json --format html`).\n"
+    )
+    return summary + note + "\n" + "".join(parts)

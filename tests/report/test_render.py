@@ -1,0 +1,134 @@
+"""Renderers: golden files from the canonical report, the Markdown size cap, self-containment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from report_canonical import FIXTURE, STACK, priced
+
+from leanstack.model.findings import AttributeChange, Confidence, Phase, Recommendation
+from leanstack.model.pricing import PricedResource
+from leanstack.report import build_report, load_report
+from leanstack.report.model import Report
+from leanstack.report.render import FORMATS, render
+
+GOLDEN = Path(__file__).parent / "golden"
+SUFFIX = {"table": "txt", "markdown": "md", "html": "html", "json": "json"}
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return load_report(FIXTURE)
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "json"])
+def test_golden(report: Report, fmt: str, golden: Callable[[Path, str], None]) -> None:
+    golden(GOLDEN / f"canonical.{SUFFIX[fmt]}", render(report, fmt))
+
+
+def test_json_renderer_is_the_report_itself(report: Report) -> None:
+    # The fixture is the JSON golden file.
+    assert render(report, "json") == FIXTURE.read_text(encoding="utf-8")
+
+
+def test_unknown_format_is_one_line(report: Report) -> None:
+    with pytest.raises(ValueError, match=r"unknown format 'pdf' \(choose from table, markdown"):
+        render(report, "pdf")
+
+
+def test_table_is_summary_first_and_fits_100_columns(report: Report) -> None:
+    text = render(report, "table")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    head = text[: text.index("Cost by service")]
+    t = report.totals
+    for figure in (t.monthly_cost, t.monthly_savings, t.annual_savings, t.monthly_cost_after):
+        assert f"${figure:,.2f}" in head
+    assert f"${t.monthly_savings_low:,.2f}–${t.monthly_savings_high:,.2f}" in head
+    best = max(report.recommendations, key=lambda r: (r.counted, r.monthly_savings))
+    assert best.title in head
+
+
+def test_markdown_summary_first_details_folded(report: Report) -> None:
+    text = render(report, "markdown")
+    first_details = text.index("<details>")
+    t = report.totals
+    assert f"${t.monthly_savings:,.2f}" in text[:first_details]
+    assert text.count("<details>") == text.count("</details>") >= 5
+    assert "Truncated" not in text
+    for rec in report.recommendations:
+        assert rec.title in text
+
+
+def _huge_report(resources: int, recommendations: int) -> Report:
+    template = priced()[0]
+    items: list[PricedResource] = [
+        replace(template, address=f"aws_ecs_service.svc_{i:05d}") for i in range(resources)
+    ]
+    recs = [
+        Recommendation(
+            id=f"rightsizing:svc_{i:05d}", analyzer="rightsizing",
+            address=f"aws_ecs_service.svc_{i:05d}", title=f"Right-size svc_{i:05d} to 0.25 vCPU",
+            phase=Phase.QUICK_WIN,
+            changes=(AttributeChange(path=f"aws_ecs_task_definition.svc_{i:05d}.cpu",
+                                     before="512", after="256"),),
+            monthly_cost_before=Decimal("36.04"), monthly_cost_after=Decimal("18.02"),
+            confidence=Confidence.MEDIUM, evidence={"cpu_p95_pct": 21.2},
+            risks=("latency may rise at peak " * 5,), exclusive_group=f"svc_{i:05d}",
+        )
+        for i in range(recommendations)
+    ]
+    return build_report(priced=items, recommendations=recs, catalog_date="2026-11-26",
+                        catalog_source="test", stack=STACK, tool_version="t",
+                        generated_at=datetime(2026, 11, 26, tzinfo=UTC))
+
+
+def test_markdown_stays_under_github_limit_with_a_truncation_note() -> None:
+    huge = _huge_report(resources=2500, recommendations=600)
+    text = render(huge, "markdown")
+    assert len(text) <= 65_536
+    assert "**Truncated:**" in text
+    assert text.index("**Truncated:**") < text.index("<details>")  # seen before the details
+    match = re.search(r"omits (.+?)\. The full report", text)
+    assert match is not None and "recommendations" in match.group(1)
+    # What was dropped is counted: shown + omitted recommendations = all of them.
+    shown = text.count("#### Right-size svc_")
+    omitted = int(re.search(r"(\d+) recommendations", match.group(1)).group(1))  # type: ignore[union-attr]
+    assert shown + omitted == 600
+    assert text.count("<details>") == text.count("</details>")
+    assert f"${huge.totals.monthly_savings:,.2f}" in text[: text.index("<details>")]
+
+
+def test_markdown_cap_is_configurable_and_exact() -> None:
+    from leanstack.report.render import render_markdown
+
+    huge = _huge_report(resources=50, recommendations=40)
+    text = render_markdown(huge, max_chars=12_000)
+    assert len(text) <= 12_000 and "**Truncated:**" in text
+
+
+def test_html_is_self_contained(report: Report) -> None:
+    html = render(report, "html")
+    # No external fetch of any kind: scripts, styles, images, fonts, imports.
+    assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=", html)
+    assert "@import" not in html and "url(" not in html
+    external = set(re.findall(r"https?://[^\s\"'<>]+", html))
+    assert external <= {"http://www.w3.org/2000/svg"}
+    assert html.count('<svg class="chart"') == 4 + sum(
+        len(r.metrics) for r in report.load.resources)
+    assert report.catalog.date in html and report.catalog.source in html
+
+
+def test_html_escapes_text_from_the_report(report: Report) -> None:
+    data = report.to_json()
+    data["recommendations"][0]["title"] = "<script>alert(1)</script>"
+    data["cost"]["resources"][0]["address"] = 'aws_x.y"><b>'
+    html = render(Report.from_json(data), "html")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'aws_x.y"><b>' not in html
