@@ -1,0 +1,553 @@
+"""Bulk ingestion into the metric store: CSV/Parquet files and Arrow tables, one pipeline.
+
+The work is set-based inside DuckDB, in two scans of the input:
+
+1. an aggregate per series key (grouped on a 64-bit hash of the key columns) that counts
+   unparseable, NaN, negative and out-of-range values and gives each key's time range;
+2. a projection into a staging table `(h, ts, v)`. Projections keep input order (joins do
+   not), so a streaming numpy pass over the staging table counts out-of-order rows and
+   duplicates exactly and tells whether the fast path applies: every series contiguous and
+   strictly increasing -> append without any sort or group-by.
+
+A malformed input (an unparseable timestamp or value, a missing key) is rejected whole, with
+the first offending row, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from leanstack.model import Issue, IssueCode, Severity
+from leanstack.usage.catalog import default_statistic, default_unit, possible_range
+
+if TYPE_CHECKING:
+    from leanstack.usage.store import MetricStore, UpsertSummary
+
+_TS_NAMES = ("timestamp", "time", "ts", "datetime", "date")
+_VALUE_NAMES = ("value", "val")
+_OPTIONAL = {
+    "resource": ("resource", "address"),
+    "metric": ("metric", "metric_name"),
+    "statistic": ("statistic", "stat"),
+    "period": ("period", "period_s"),
+    "unit": ("unit",),
+}
+
+
+class ImportError_(Exception):
+    """A rejected input; carries the one-line Issue."""
+
+    def __init__(self, issue: Issue):
+        super().__init__(issue.line())
+        self.issue = issue
+
+
+def _lit(value: str) -> str:
+    """SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A SQL-readable input with how to find each logical column in it."""
+
+    label: str
+    from_sql: str
+    columns: dict[str, str]  # lower-case name -> (original name, type) packed as "name\0type"
+    row_offset: int  # line of the first data row minus one (1 for a CSV with header)
+    row_word: str
+
+
+def _describe(con: duckdb.DuckDBPyConnection, from_sql: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {from_sql}").fetchall()
+    return {str(r[0]).strip().lower(): f"{r[0]}\0{r[1]}" for r in rows}
+
+
+def relation_from_arrow(store: MetricStore, table: pa.Table, label: str) -> Source:
+    """Source over an in-memory Arrow table (fetch, synth, library callers)."""
+    name = "_upsert_in"
+    with contextlib.suppress(duckdb.Error):
+        store.con.unregister(name)
+    store.con.register(name, table)
+    return Source(label, name, _describe(store.con, name), 0, "row")
+
+
+def relation_from_file(store: MetricStore, path: Path) -> Source:
+    """Source over a CSV or Parquet file (format from the magic bytes, then the suffix)."""
+    label = str(path)
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ImportError_(_err(label, f"cannot read: {exc.strerror or exc}")) from exc
+    try:
+        if magic == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
+            from_sql = f"read_parquet({_lit(str(path))})"
+            return Source(label, from_sql, _describe(store.con, from_sql), 0, "row")
+        from_sql = f"read_csv({_lit(str(path))}, header = true, all_varchar = true)"
+        return Source(label, from_sql, _describe(store.con, from_sql), 1, "line")
+    except duckdb.Error as exc:
+        raise ImportError_(_err(label, _duck_msg(exc))) from exc
+
+
+def _duck_msg(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    # DuckDB prefixes "Invalid Input Error: " etc.; keep the substance.
+    return first.split(": ", 1)[1] if ": " in first and first.index(": ") < 30 else first
+
+
+def _err(where: str, message: str) -> Issue:
+    return Issue(
+        code=IssueCode.METRICS_ERROR, message=message, where=where, severity=Severity.ERROR
+    )
+
+
+def _find(columns: dict[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+    for n in names:
+        if n in columns:
+            orig, typ = columns[n].split("\0")
+            return orig, typ
+    return None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ts_expr(col: str, typ: str) -> str:
+    t = typ.upper()
+    c = _ident(col)
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST(floor(epoch(CAST({c} AS TIMESTAMPTZ))) AS BIGINT)"
+    if any(
+        t.startswith(x)
+        for x in (
+            "BIGINT",
+            "INTEGER",
+            "HUGEINT",
+            "DOUBLE",
+            "FLOAT",
+            "DECIMAL",
+            "UBIGINT",
+            "UINTEGER",
+            "SMALLINT",
+        )
+    ):
+        # Epoch seconds, or milliseconds when too large to be seconds (year > 5138).
+        return f"CAST(floor(CASE WHEN abs({c}) > 1e11 THEN {c} / 1000 ELSE {c} END) AS BIGINT)"
+    return f"CAST(floor(epoch(TRY_CAST(trim(CAST({c} AS VARCHAR)) AS TIMESTAMPTZ))) AS BIGINT)"
+
+
+def _value_exprs(col: str, typ: str) -> tuple[str, str]:
+    c = _ident(col)
+    if typ.upper() in ("VARCHAR", "BLOB"):
+        v = f"TRY_CAST(trim({c}) AS DOUBLE)"
+        return v, f"({c} IS NOT NULL AND trim({c}) <> '' AND {v} IS NULL)"
+    return f"CAST({c} AS DOUBLE)", "false"
+
+
+def _build_view(
+    store: MetricStore,
+    src: Source,
+    *,
+    resource: str | None,
+    metric: str | None,
+    statistic: str | None,
+    period_s: int | None,
+) -> None:
+    """CREATE TEMP VIEW _src with normalised columns, or reject a file with unusable columns."""
+    ts = _find(src.columns, _TS_NAMES)
+    val = _find(src.columns, _VALUE_NAMES)
+    if ts is None or val is None:
+        missing = "timestamp" if ts is None else "value"
+        raise ImportError_(
+            _err(
+                f"{src.label}:1" if src.row_word == "line" else src.label,
+                f"no '{missing}' column (expected timestamp,value or "
+                "timestamp,resource,metric,value[,unit,statistic,period])",
+            )
+        )
+    exprs = {
+        "ts": _ts_expr(*ts),
+        "ts_raw": f"CAST({_ident(ts[0])} AS VARCHAR)",
+        "v_raw": f"CAST({_ident(val[0])} AS VARCHAR)",
+    }
+    v, v_bad = _value_exprs(*val)
+    exprs["v"] = v
+    exprs["v_bad"] = v_bad
+    fixed = {
+        "resource": resource,
+        "metric": metric,
+        "statistic": statistic,
+        "period": None if period_s is None else str(int(period_s)),
+    }
+    for logical, names in _OPTIONAL.items():
+        given = fixed.get(logical)
+        found = _find(src.columns, names)
+        if given is not None:
+            exprs[logical] = given if logical == "period" else _lit(given)
+        elif found is not None:
+            c = _ident(found[0])
+            if logical == "period":
+                exprs[logical] = f"TRY_CAST({c} AS INTEGER)"
+            elif found[1].upper() == "VARCHAR" and src.row_word == "line":
+                exprs[logical] = f"nullif(trim({c}), '')"
+            else:
+                # Typed sources (Parquet, Arrow) carry clean strings; trimming 50M of them
+                # would double the import time.
+                exprs[logical] = f"CAST({c} AS VARCHAR)"
+        else:
+            exprs[logical] = (
+                "CAST(NULL AS INTEGER)" if logical == "period" else "CAST(NULL AS VARCHAR)"
+            )
+    if exprs["resource"].startswith("CAST(NULL") or exprs["metric"].startswith("CAST(NULL"):
+        what = "resource" if exprs["resource"].startswith("CAST(NULL") else "metric"
+        raise ImportError_(
+            _err(src.label, f"two-column file: give --{what} (the file has no '{what}' column)")
+        )
+    exprs["h"] = "hash(resource, metric, statistic, period)"
+    inner = ", ".join(f"{e} AS {k}" for k, e in exprs.items() if k != "h")
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _src AS SELECT *, {exprs['h']} AS h FROM "
+        f"(SELECT {inner} FROM {src.from_sql})"
+    )
+
+
+@dataclass
+class _Key:
+    h: int
+    resource: str
+    metric: str
+    statistic: str
+    period: int | None
+    unit: str
+    rows: int
+    nan: int
+    inf: int
+    neg: int
+    gt100: int
+    gt1000: int
+    lo_ts: int | None
+    hi_ts: int | None
+    sid: int = 0
+    cap: float = float("inf")
+
+
+def _first_bad_row(store: MetricStore, src: Source) -> Issue:
+    from leanstack.usage.store import first_row
+
+    row = first_row(
+        store.con,
+        """
+        SELECT rn, ts_raw, v_raw, ts IS NULL, v_bad, resource IS NULL FROM (
+            SELECT row_number() OVER () AS rn, * FROM _src)
+        WHERE ts IS NULL OR v_bad OR resource IS NULL OR metric IS NULL
+        ORDER BY rn LIMIT 1
+        """,
+    )
+    if row is None:  # pragma: no cover - only called after counting a bad row
+        return _err(src.label, "malformed input")
+    rn, ts_raw, v_raw, ts_bad, v_bad, res_null = row
+    where = (
+        f"{src.label}:{rn + src.row_offset}" if src.row_word == "line" else f"{src.label} row {rn}"
+    )
+    if ts_bad:
+        msg = (
+            "missing timestamp"
+            if ts_raw is None or not ts_raw.strip()
+            else f"cannot parse timestamp {ts_raw!r}"
+        )
+    elif v_bad:
+        msg = f"cannot parse value {v_raw!r}"
+    elif res_null:
+        msg = "missing resource"
+    else:
+        msg = "missing metric"
+    return _err(where, msg + "; file not imported")
+
+
+@dataclass
+class _Scan:
+    rows: int = 0
+    runs: int = 0
+    non_increasing: int = 0
+    out_of_order: int = 0
+    gaps: int = 0
+    missing: int = 0
+
+
+def _scan(store: MetricStore, sql: str, periods: dict[int, int]) -> _Scan:
+    """Stream (key, ts) in stored order, counting order breaks and gaps per key."""
+    keys = np.array(sorted(periods), dtype=np.uint64)
+    pers = np.array([periods[int(k)] for k in keys], dtype=np.int64)
+    out = _Scan()
+    prev_k: np.ndarray[Any, Any] | None = None
+    prev_t: np.ndarray[Any, Any] | None = None
+    reader = store.con.sql(sql).to_arrow_reader(1_000_000)
+    for batch in reader:
+        k = batch.column(0).to_numpy().astype(np.uint64, copy=False)
+        t = batch.column(1).to_numpy().astype(np.int64, copy=False)
+        if k.size == 0:
+            continue
+        out.rows += k.size
+        if prev_k is None:
+            out.runs += 1
+        else:
+            k = np.concatenate((prev_k, k))
+            t = np.concatenate((prev_t, t))  # type: ignore[arg-type]
+        same = k[1:] == k[:-1]
+        out.runs += int(np.count_nonzero(~same))
+        d = t[1:] - t[:-1]
+        out.non_increasing += int(np.count_nonzero(same & (d <= 0)))
+        out.out_of_order += int(np.count_nonzero(same & (d < 0)))
+        p = pers[np.searchsorted(keys, k[1:])] if keys.size else np.ones_like(d)
+        # A step of 1.5 periods or more is a gap (jittered exports step by ~1 period).
+        gap = same & (d * 2 >= p * 3)
+        out.gaps += int(np.count_nonzero(gap))
+        out.missing += int(np.sum(np.rint(d[gap] / p[gap]).astype(np.int64) - 1))
+        prev_k, prev_t = k[-1:], t[-1:]
+    return out
+
+
+def ingest_relation(
+    store: MetricStore,
+    src: Source,
+    label: str,
+    *,
+    resource: str | None = None,
+    metric: str | None = None,
+    statistic: str | None = None,
+    period_s: int | None = None,
+) -> UpsertSummary:
+    """Validate, count and merge one source into the store (the caller holds the transaction).
+
+    Raises ImportError_ for a malformed source; the caller rolls back.
+    """
+    from leanstack.usage.store import SeriesKey, UpsertSummary, scalar
+
+    con = store.con
+    _build_view(
+        store, src, resource=resource, metric=metric, statistic=statistic, period_s=period_s
+    )
+    agg = con.execute(
+        """
+        SELECT h, any_value(resource), any_value(metric), any_value(statistic), any_value(period),
+               max(unit), count(*),
+               count_if(ts IS NULL), count_if(v_bad), count_if(resource IS NULL OR metric IS NULL),
+               count_if(v IS NULL OR isnan(v)), count_if(isinf(v)),
+               count_if(isfinite(v) AND v < 0), count_if(isfinite(v) AND v > 100),
+               count_if(isfinite(v) AND v > 1000),
+               min(ts) FILTER (isfinite(v)), max(ts) FILTER (isfinite(v))
+        FROM _src GROUP BY h
+        """
+    ).fetchall()
+    if any(r[7] or r[8] or r[9] for r in agg):
+        raise ImportError_(_first_bad_row(store, src))
+    total_rows = sum(int(r[6]) for r in agg)
+    if total_rows == 0:
+        return UpsertSummary(
+            source=label,
+            issues=(Issue(code=IssueCode.INSUFFICIENT_DATA, message="no data rows", where=label),),
+        )
+    keys = [
+        _Key(
+            h=int(r[0]),
+            resource=r[1],
+            metric=r[2],
+            statistic=r[3] or default_statistic(r[2]),
+            period=int(r[4]) if r[4] is not None and int(r[4]) > 0 else None,
+            unit=r[5] or default_unit(r[2]),
+            rows=int(r[6]),
+            nan=int(r[10]),
+            inf=int(r[11]),
+            neg=int(r[12]),
+            gt100=int(r[13]),
+            gt1000=int(r[14]),
+            lo_ts=None if r[15] is None else int(r[15]),
+            hi_ts=None if r[16] is None else int(r[16]),
+        )
+        for r in agg
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _stage AS SELECT h, ts, v FROM _src"
+        " WHERE isfinite(v) AND v >= 0"
+    )
+    _infer_periods(store, keys)
+
+    impossible = 0
+    detail: dict[str, int] = {}
+    for k in keys:
+        rng = possible_range(k.resource, k.metric)
+        k.cap = rng.high
+        above = k.gt100 if rng.high == 100.0 else k.gt1000 if rng.high == 1000.0 else 0
+        for what, n in (("negative", k.neg), (rng.reason_high, above), ("infinite", k.inf)):
+            if n:
+                detail[what] = detail.get(what, 0) + n
+                impossible += n
+    live = [k for k in keys if k.period is not None]
+    ids = store.ensure_series(
+        [(SeriesKey(k.resource, k.metric, k.statistic, k.period or 0), k.unit, label) for k in live]
+    )
+    for k, sid in zip(live, ids, strict=True):
+        k.sid = sid
+    con.register(
+        "_map",
+        pa.table(
+            {
+                "h": pa.array([k.h for k in live], pa.uint64()),
+                "sid": pa.array([k.sid for k in live], pa.int32()),
+                "cap": pa.array([k.cap for k in live], pa.float64()),
+            }
+        ),
+    )
+    try:
+        scan = _scan(store, "SELECT h, ts FROM _stage", {k.h: k.period or 60 for k in live})
+        injective = len({k.sid for k in live}) == len(live)
+        fast = injective and scan.non_increasing == 0 and scan.runs == len(live)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _final AS SELECT m.sid, s.ts, s.v AS value"
+            " FROM _stage s JOIN _map m ON s.h = m.h WHERE s.v <= m.cap"
+        )
+        staged = scan.rows - sum(
+            k.gt100 if k.cap == 100.0 else k.gt1000 if k.cap == 1000.0 else 0 for k in live
+        )
+        gaps, missing = scan.gaps, scan.missing
+        duplicates = 0
+        target = "_final"
+        if not fast:
+            # Keep the largest of duplicated points: for sizing, a lost peak is the costly error.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _dedup AS SELECT sid, ts, max(value) AS value"
+                " FROM _final GROUP BY sid, ts ORDER BY sid, ts"
+            )
+            deduped = int(scalar(con, "SELECT count(*) FROM _dedup"))
+            duplicates = staged - deduped
+            periods = {k.sid: k.period or 60 for k in live}
+            rescan = _scan(store, "SELECT sid, ts FROM _dedup", periods)
+            gaps, missing = rescan.gaps, rescan.missing
+            target = "_dedup"
+        fresh = _is_fresh(store, live)
+        added, updated, unchanged = store._merge_stage(target, fresh=fresh)
+        store.add_covered(
+            [
+                (k.sid, k.lo_ts, k.hi_ts + (k.period or 60))
+                for k in live
+                if k.lo_ts is not None and k.hi_ts is not None
+            ]
+        )
+        store._refresh(sorted({k.sid for k in live}))
+    finally:
+        con.unregister("_map")
+        con.execute("DROP VIEW IF EXISTS _final")
+        con.execute("DROP TABLE IF EXISTS _dedup")
+        con.execute("DROP TABLE IF EXISTS _stage")
+        con.execute("DROP VIEW IF EXISTS _src")
+    return UpsertSummary(
+        source=label,
+        rows=total_rows,
+        series=len({k.sid for k in live}),
+        added=added,
+        updated=updated,
+        unchanged=unchanged,
+        duplicates=duplicates,
+        out_of_order=scan.out_of_order,
+        nan=sum(k.nan for k in keys),
+        impossible=impossible,
+        gaps=gaps,
+        missing_points=missing,
+        impossible_detail=tuple(f"{n} {what}" for what, n in sorted(detail.items())),
+    )
+
+
+def _infer_periods(store: MetricStore, keys: list[_Key]) -> None:
+    """Period of keys without one: the median step between consecutive distinct timestamps."""
+    todo = [k for k in keys if k.period is None]
+    if not todo:
+        return
+    store.con.register("_todo", pa.table({"h": pa.array([k.h for k in todo], pa.uint64())}))
+    try:
+        rows = dict(
+            store.con.execute(
+                """
+                SELECT h, median(d) FROM (
+                    SELECT h, ts - lag(ts) OVER (PARTITION BY h ORDER BY ts) AS d
+                    FROM (SELECT DISTINCT s.h, s.ts FROM _stage s SEMI JOIN _todo t ON s.h = t.h))
+                WHERE d > 0 GROUP BY h
+                """
+            ).fetchall()
+        )
+    finally:
+        store.con.unregister("_todo")
+    for k in todo:
+        step = rows.get(k.h)
+        # A single point has no step: fall back on CloudWatch's standard minute.
+        k.period = max(1, round(float(step))) if step is not None else 60
+
+
+def _is_fresh(store: MetricStore, live: list[_Key]) -> bool:
+    """True when no stored point of these series can fall in the incoming time ranges."""
+    from leanstack.usage.store import scalar
+
+    ranged = [k for k in live if k.lo_ts is not None and k.hi_ts is not None]
+    if not ranged:
+        return True
+    store.con.register(
+        "_ranges",
+        pa.table(
+            {
+                "sid": pa.array([k.sid for k in ranged], pa.int32()),
+                "lo": pa.array([k.lo_ts for k in ranged], pa.int64()),
+                "hi": pa.array([k.hi_ts for k in ranged], pa.int64()),
+            }
+        ),
+    )
+    try:
+        n = scalar(
+            store.con,
+            "SELECT count(*) FROM series s JOIN _ranges r ON s.id = r.sid"
+            " WHERE s.start_s <= r.hi AND r.lo <= s.end_s",
+        )
+    finally:
+        store.con.unregister("_ranges")
+    return not n
+
+
+def import_file(
+    store: MetricStore,
+    path: Path,
+    *,
+    resource: str | None = None,
+    metric: str | None = None,
+    statistic: str | None = None,
+    period_s: int | None = None,
+) -> UpsertSummary:
+    """Import one CSV/Parquet file in its own transaction; a bad file changes nothing."""
+    from leanstack.usage.store import UpsertSummary
+
+    label = str(path)
+    try:
+        with store.transaction():
+            src = relation_from_file(store, path)
+            return ingest_relation(
+                store,
+                src,
+                label,
+                resource=resource,
+                metric=metric,
+                statistic=statistic,
+                period_s=period_s,
+            )
+    except ImportError_ as exc:
+        return UpsertSummary(source=label, error=exc.issue)
+    except duckdb.Error as exc:
+        return UpsertSummary(
+            source=label, error=_err(label, _duck_msg(exc) + "; file not imported")
+        )
