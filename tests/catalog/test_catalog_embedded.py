@@ -298,3 +298,60 @@ def test_lookup_results_are_stable_copies() -> None:
     first = catalog.matches(query)
     first.clear()
     assert catalog.matches(query)
+
+
+def _brute_force(catalog: Catalog, query: PriceQuery) -> list[Price]:
+    """The documented matching rules applied to every row, for comparison with the index."""
+    wanted = dict(query.attrs)
+    found = []
+    for price in catalog.prices():
+        if (price.service, price.region) != (query.service, query.region):
+            continue
+        attrs = price.attributes
+        if any(
+            k in attrs and k not in wanted
+            for k in ("term", "purchase_option", "price_component", "plan")
+        ):
+            continue
+        if attrs.get("capacity", "on-demand") != "on-demand" and "capacity" not in wanted:
+            continue
+        if all(
+            k in attrs and (attrs[k] in (v, "any") or v in attrs[k].replace("+", "|").split("|"))
+            for k, v in wanted.items()
+        ):
+            found.append(price)
+    return found
+
+
+def test_instance_type_index_agrees_with_a_full_scan() -> None:
+    catalog = embedded_catalog()
+    types = sorted(
+        {p.attributes["instance_type"] for p in catalog.prices() if "instance_type" in p.attributes}
+    )
+    checked = 0
+    for service, engine in (("rds", "postgresql"), ("elasticache", "redis")):
+        for instance_type in [*types, "db.none.large"]:
+            query = PriceQuery.of(service, "us-east-1", engine=engine, instance_type=instance_type)
+            found = catalog.matches(query)
+            assert sorted(map(repr, found)) == sorted(map(repr, _brute_force(catalog, query)))
+            checked += bool(found)
+    assert checked > 30
+
+
+def test_instance_type_alternatives_are_indexed() -> None:
+    rows = [
+        _row(f"0.{i + 10}", engine="postgresql", instance_type=f"db.x{i}.large") for i in range(70)
+    ]
+    rows.append(_row("0.5", engine="postgresql", instance_type="db.a.large|db.b.large"))
+    rows.append(_row("0.6", engine="mysql", instance_type="any"))
+    catalog = Catalog(rows, date="d", source="s")
+    assert (
+        catalog.find("rds", "us-east-1", instance_type="db.b.large", engine="postgresql")
+        == rows[70]
+    )
+    assert (
+        catalog.find("rds", "us-east-1", instance_type="db.x5.large", engine="postgresql")
+        == rows[5]
+    )
+    assert catalog.find("rds", "us-east-1", instance_type="db.q.large", engine="mysql") == rows[71]
+    assert catalog.find("rds", "us-east-1", instance_type="db.q.large", engine="postgresql") is None

@@ -100,8 +100,7 @@ def test_handmade_fargate() -> None:
     assert dict(x86[0].attributes) == {"os": "linux", "arch": "x86_64", "capacity": "on-demand"}
     assert x86[0].unit == "vCPU-hour"
     assert (
-        x86[0].source
-        == "AmazonECS-handmade.json (AmazonECS, version 20260911124425, "
+        x86[0].source == "AmazonECS-handmade.json (AmazonECS, version 20260911124425, "
         "published 2026-09-11T12:44:25Z)"
     )
     assert x86[0].source_date == "2026-09-11"

@@ -158,6 +158,7 @@ class Catalog:
         self.issues: tuple[Issue, ...] = tuple(issues)
         self._by_service_region: dict[tuple[str, str], list[tuple[int, Price]]] = defaultdict(list)
         self._cache: dict[PriceQuery, tuple[Price, ...]] = {}
+        self._index: dict[tuple[str, str, str], list[int]] | None = None
         self._layers: tuple[str, ...] = (source,)
         for price in prices:
             self._by_service_region[(price.service, price.region)].append((0, price))
@@ -218,7 +219,7 @@ class Catalog:
     def _match(self, query: PriceQuery) -> list[Price]:
         wanted = dict(query.attrs)
         found: list[tuple[int, Price]] = []
-        for layer, price in self._by_service_region.get((query.service, query.region), ()):
+        for layer, price in self._candidates(query, wanted):
             if query.usage_type is not None and price.usage_type != query.usage_type:
                 continue
             attrs = price.attributes
@@ -235,6 +236,34 @@ class Catalog:
         # Stable sort: published before derived, then the newest layer, then file order.
         found.sort(key=lambda item: (_preference(item[1]), -item[0]))
         return [price for _, price in found]
+
+    def _candidates(
+        self, query: PriceQuery, wanted: Mapping[str, str]
+    ) -> Sequence[tuple[int, Price]]:
+        """Rows that can match, in catalog order.
+
+        Most lookups name an instance type; an index on it avoids scanning the few hundred
+        rows of a service and region. Rows without the attribute can never match such a
+        query; rows whose value lists alternatives (or `any`) are kept under the key "*".
+        """
+        rows = self._by_service_region.get((query.service, query.region), [])
+        wanted_type = wanted.get("instance_type")
+        if wanted_type is None or len(rows) < 64:
+            return rows
+        if self._index is None:
+            index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+            for (service, region), entries in self._by_service_region.items():
+                for position, (_, price) in enumerate(entries):
+                    have = price.attributes.get("instance_type")
+                    if have is not None:
+                        plain = have != "any" and not any(c in have for c in "|+")
+                        index[(service, region, have if plain else "*")].append(position)
+            self._index = index
+        positions = self._index.get((query.service, query.region, wanted_type), [])
+        multi = self._index.get((query.service, query.region, "*"), [])
+        if multi:
+            positions = sorted([*positions, *multi])
+        return [rows[p] for p in positions]
 
     def lookup(self, query: PriceQuery) -> Price | None:
         """The best row for the query, or None when the catalog has no price for it."""
