@@ -1,0 +1,187 @@
+"""Optimizer, oracle, baselines, the backtest on NAB series and the `leanstack backtest` CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from leanstack.cli import app
+from leanstack.simulate import (
+    BASELINES,
+    Load,
+    SearchSpace,
+    ServiceConfig,
+    SimulationSettings,
+    SloSettings,
+    TargetTrackingPolicy,
+    backtest,
+    fargate_rates,
+    optimize,
+    oracle,
+    simulate,
+)
+from leanstack.simulate.series_io import read_csv
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simulate" / "nab"
+NAB_825 = FIXTURES / "ec2_cpu_utilization_825cc2.csv"
+
+
+def _daily_load(days: int = 4, tasks: int = 6) -> Load:
+    rng = np.random.default_rng(2)
+    t = np.arange(days * 1440)
+    util = np.clip(45 + 30 * np.sin(2 * np.pi * t / 1440) + rng.normal(0, 3, t.size), 0, 100)
+    return Load.from_utilization(util, tasks=tasks, task_cpu_units=512, name="daily")
+
+
+def test_optimizer_choice_meets_slo_and_is_verified_by_reference_simulator() -> None:
+    load = _daily_load()
+    cfg = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=1, max_capacity=30, desired=6
+    )
+    slo = SloSettings()
+    result = optimize(load, cfg, slo=slo, space=SearchSpace(max_candidates=60, refine_top=2))
+    assert result.best is not None and result.meets_slo
+    best = result.best
+    replay = simulate(
+        load,
+        best.candidate.config,
+        [best.candidate.policy],
+        settings=SimulationSettings(record_series=False),
+    )
+    assert replay.breach_minutes == best.breach_minutes
+    assert replay.monthly_cost == best.monthly_cost
+    assert best.breach_minutes <= slo.max_breach_share * load.minutes
+    # Cheapest among the feasible candidates it scored.
+    feasible = [s for s in result.scores if s.meets_slo]
+    assert best.monthly_cost == min(s.monthly_cost for s in feasible)
+
+
+def test_optimizer_reports_insufficient_data_instead_of_raising() -> None:
+    load = Load.from_utilization(np.full(30, 50.0), tasks=1, task_cpu_units=512, name="short")
+    result = optimize(load, ServiceConfig())
+    assert result.best is None
+    assert any(i.code == "insufficient_data" for i in result.issues)
+
+
+def test_oracle_is_the_floor_for_breach_free_static_fleets() -> None:
+    load = _daily_load()
+    rates, _ = fargate_rates()
+    assert rates is not None
+    cfg = ServiceConfig(task_cpu_units=512, task_memory_mib=1024)
+    floor = oracle(load, cfg, rates=rates)
+    # Independent check: at 90 % per task and one minute of start latency.
+    need = np.maximum(np.ceil(load.demand_vcpu / (0.5 * 0.9) - 1e-9), 1)
+    billed = np.maximum(need, np.append(need[1:], need[-1]))
+    assert floor.task_minutes == int(billed.sum())
+    peak = int(need.max())
+    static = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=peak, max_capacity=peak, desired=peak
+    )
+    fleet = simulate(load, static, [], rates=rates)
+    assert fleet.breach_minutes == 0
+    assert floor.monthly_cost <= fleet.monthly_cost
+
+
+def test_backtest_on_nab_series_has_every_row_and_consistent_ratios() -> None:
+    series, issues = read_csv(NAB_825)
+    assert not issues and len(series) == 1
+    s = series[0]
+    load = Load.from_utilization(s.cpu_pct, tasks=4, task_cpu_units=512, start=s.start, name=s.name)
+    cfg = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=1, max_capacity=20, desired=4
+    )
+    result = backtest(
+        load,
+        cfg,
+        [TargetTrackingPolicy(target=70)],
+        train_minutes=7 * 1440,
+        space=SearchSpace(
+            task_sizes=((256, 512), (512, 1024), (1024, 2048)), max_candidates=80, refine_top=2
+        ),
+    )
+    policies = [r.policy for r in result.rows]
+    assert policies == ["current", "optimizer", "oracle", *[b.name for b in BASELINES]]
+    oracle_row = result.row("oracle")
+    assert oracle_row is not None and oracle_row.breach_minutes == 0
+    for row in result.rows:
+        assert row.cost_vs_oracle == (row.monthly_cost / oracle_row.monthly_cost).quantize(
+            Decimal("0.001")
+        )
+        assert row.breach_share == pytest.approx(row.breach_minutes / result.test_minutes)
+        if row.breach_minutes == 0:
+            assert row.monthly_cost >= oracle_row.monthly_cost
+    # KRR simple sizes at p95 of demand with no headroom: on this flat-and-high series it breaches
+    krr = result.row("krr-simple")
+    assert krr is not None and krr.breach_minutes > 0
+
+
+def test_cli_backtest_table_and_json(tmp_path: Path) -> None:
+    runner = CliRunner()
+    table = runner.invoke(app, ["backtest", str(NAB_825), "--tasks", "4", "--sizes", "256,512"])
+    assert table.exit_code == 0, table.output
+    for name in ("current", "optimizer", "oracle", "krr-simple", "vpa-like", "static-peak"):
+        assert name in table.stdout
+    out = tmp_path / "bt.json"
+    res = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(NAB_825),
+            "--tasks",
+            "4",
+            "--sizes",
+            "256,512",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    rows = data["rows"]
+    assert {r["policy"] for r in rows} >= {"current", "optimizer", "oracle"}
+    for r in rows:
+        assert set(r) >= {
+            "series",
+            "policy",
+            "monthly_cost",
+            "cost_vs_oracle",
+            "breach_minutes",
+            "breach_share",
+        }
+        Decimal(r["monthly_cost"])  # a decimal string
+        assert r["monthly_cost"].count(".") == 1 and len(r["monthly_cost"].split(".")[1]) == 2
+    oracle_cost = Decimal(next(r["monthly_cost"] for r in rows if r["policy"] == "oracle"))
+    assert oracle_cost > 0
+
+
+def test_cli_bad_input_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,value\n2026-01-01 00:00:00,5\nnot-a-time,7\n")
+    res = CliRunner().invoke(app, ["backtest", str(bad)])
+    assert res.exit_code != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error")]
+    assert len(lines) == 1 and f"{bad}:3" in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_cli_missing_path_fails_cleanly(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["backtest", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 2 and "no such file" in res.stderr
+
+
+def test_recorded_count_and_size_set_the_demand() -> None:
+    series, _ = read_csv(NAB_825)
+    s = series[0]
+    one = Load.from_utilization(s.cpu_pct, tasks=1, task_cpu_units=512)
+    four = Load.from_utilization(s.cpu_pct, tasks=4, task_cpu_units=1024)
+    ok = ~np.isnan(one.demand_vcpu)
+    assert np.allclose(four.demand_vcpu[ok], 8 * one.demand_vcpu[ok])
+    assert math.isclose(float(np.nanmax(one.demand_vcpu)), float(np.nanmax(s.cpu_pct)) / 100 * 0.5)

@@ -1,0 +1,143 @@
+"""Backtest inputs: resampling, CSV formats, and a stack with a real DuckDB metric store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from leanstack.simulate import BacktestOptions, run_backtest
+from leanstack.simulate.series_io import load_inputs, read_csv, resample_minutes
+from leanstack.usage.series import MetricSeries
+from leanstack.usage.store import MetricStore
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simulate" / "nab"
+
+
+def test_five_minute_points_are_held_for_five_minutes() -> None:
+    base = 1_700_000_000 - 1_700_000_000 % 60
+    ts = [base, base + 300, base + 600, base + 1500]  # a gap after the third point
+    start, values = resample_minutes(ts, [10.0, 20.0, 30.0, 40.0])
+    assert start == base
+    assert list(values[:15]) == [10.0] * 5 + [20.0] * 5 + [30.0] * 5
+    assert np.isnan(values[15:25]).all()  # longer than one period: no data, not a guess
+    assert (values[25:30] == 40.0).all()
+
+
+def test_nab_file_resamples_to_one_minute_with_the_same_values() -> None:
+    path = FIXTURES / "ec2_cpu_utilization_77c1ca.csv"
+    raw = np.loadtxt(path, delimiter=",", skiprows=1, usecols=1)
+    series, issues = read_csv(path)
+    assert not issues
+    s = series[0]
+    assert s.start == datetime(2014, 4, 2, 14, 25, tzinfo=UTC)
+    present = s.cpu_pct[~np.isnan(s.cpu_pct)]
+    assert set(np.unique(present)) <= set(np.unique(raw))
+    assert np.isclose(present.max(), raw.max()) and np.isclose(present.min(), raw.min())
+    # every 5-minute point held 5 times (no gaps in this file)
+    assert present.size == raw.size * 5
+
+
+def test_long_format_with_requests(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    lines = ["timestamp,resource,metric,value,unit,statistic,period"]
+    for m in range(120):
+        stamp = f"2026-01-01T{m // 60:02d}:{m % 60:02d}:00Z"
+        lines.append(f"{stamp},aws_ecs_service.api,CPUUtilization,{40 + m % 7},Percent,Average,60")
+        lines.append(f"{stamp},aws_ecs_service.api,RequestCount,{100 + m},Count,Sum,60")
+    path.write_text("\n".join(lines) + "\n")
+    series, issues = read_csv(path)
+    assert not issues and len(series) == 1
+    s = series[0]
+    assert s.requests is not None
+    assert s.cpu_pct[3] == 43 and s.requests[5] == 105
+
+
+def test_non_cpu_file_is_skipped_with_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "net.csv"
+    path.write_text("timestamp,value\n2026-01-01 00:00:00,250000\n2026-01-01 00:05:00,260000\n")
+    series, issues = read_csv(path)
+    assert series == [] and len(issues) == 1 and str(path) in issues[0].line()
+
+
+def test_directory_reads_every_csv() -> None:
+    series, issues = load_inputs(FIXTURES)
+    assert sorted(s.name for s in series) == [
+        "ec2_cpu_utilization_77c1ca",
+        "ec2_cpu_utilization_825cc2",
+    ]
+    assert not issues
+
+
+STACK = """
+resource "aws_ecs_cluster" "main" {
+  name = "main"
+}
+resource "aws_ecs_task_definition" "api" {
+  family = "api"
+  cpu    = "512"
+  memory = "1024"
+  container_definitions = "[]"
+}
+resource "aws_ecs_service" "api" {
+  name            = "api"
+  cluster         = aws_ecs_cluster.main.id
+  task_definition = aws_ecs_task_definition.api.arn
+  desired_count   = 3
+}
+resource "aws_appautoscaling_target" "api" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.api.name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = 2
+  max_capacity       = 9
+}
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = "cpu"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.api.service_namespace
+  resource_id        = aws_appautoscaling_target.api.resource_id
+  scalable_dimension = aws_appautoscaling_target.api.scalable_dimension
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+    target_value = 55
+  }
+}
+"""
+
+
+def test_stack_with_metric_store_uses_terraform_policy(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(STACK)
+    minutes = 3 * 1440
+    rng = np.random.default_rng(4)
+    t = np.arange(minutes)
+    cpu = np.clip(40 + 20 * np.sin(2 * np.pi * t / 1440) + rng.normal(0, 3, minutes), 0, 100)
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    with MetricStore(tmp_path / ".leanstack" / "metrics.duckdb") as store:
+        store.upsert_series(
+            [
+                MetricSeries(
+                    resource="aws_ecs_service.api",
+                    metric="CPUUtilization",
+                    statistic="Average",
+                    period_s=60,
+                    start=start,
+                    values=cpu,
+                    unit="Percent",
+                ),
+            ]
+        )
+    series, issues = load_inputs(tmp_path)
+    assert not issues and [s.name for s in series] == ["aws_ecs_service.api"]
+    assert np.allclose(series[0].cpu_pct, cpu)
+    report = run_backtest(tmp_path, BacktestOptions(train_days=1.5, candidate_cpu=(512,)))
+    assert len(report.results) == 1
+    current = report.results[0].row("current")
+    assert (
+        current is not None and "target 55%" in current.detail and current.detail.startswith("2-9")
+    )
+    data = report.to_json()
+    assert {r["policy"] for r in data["rows"]} >= {"current", "optimizer", "oracle"}
