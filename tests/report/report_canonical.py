@@ -162,8 +162,11 @@ def _money(value: Decimal) -> Decimal:
 def recommendations() -> dict[str, Recommendation]:
     """Recommendations keyed by id; costs computed from the catalog rows above."""
     now = _money(TASK_NOW * TASKS)
-    small = _money(_task_cost(Decimal("0.25"), Decimal("0.5"), FARGATE_VCPU.price,
-                              FARGATE_GB.price) * TASKS)
+    small_task = _task_cost(Decimal("0.25"), Decimal("0.5"), FARGATE_VCPU.price,
+                            FARGATE_GB.price)
+    small = _money(small_task * TASKS)
+    # If target tracking on CPU runs 2.5 smaller tasks on average instead of 2.
+    small_scaled_out = _money(small_task * Decimal("2.5"))
     spot_task = _task_cost(Decimal("0.5"), Decimal(1), Decimal("0.0121"), Decimal("0.00133"))
     spot = _money(TASK_NOW + spot_task)
     arm = _money(_task_cost(Decimal("0.5"), Decimal(1), Decimal("0.03238"), Decimal("0.00356"))
@@ -208,7 +211,9 @@ def recommendations() -> dict[str, Recommendation]:
             monthly_cost_before=now, monthly_cost_after=small, confidence=Confidence.MEDIUM,
             evidence={**window, "cpu_p95_pct": round(cpu.percentile(95), 1), "cpu_max_pct": cpu_max,
                       "memory_max_pct": round(memory.max(), 1),
-                      "new_cpu_peak_pct": round(cpu_max * 2, 1)},
+                      "new_cpu_peak_pct": round(cpu_max * 2, 1),
+                      "monthly_savings_low": str(now - small_scaled_out),
+                      "monthly_savings_high": str(now - small)},
             risks=(f"CPU peaks reach {cpu_max * 2:.0f}% of the smaller task; latency may rise "
                    "at peak",),
             assumptions=("task count unchanged (target tracking on CPU may add tasks)",),

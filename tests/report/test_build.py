@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -79,8 +80,10 @@ def test_costs_come_from_quantities_and_catalog_prices() -> None:
 
 
 def test_exclusive_groups_are_never_added() -> None:
+    rightsize = replace(_rec("rightsize", "18", group="svc", confidence=Confidence.MEDIUM),
+                        evidence={"monthly_savings_low": "15", "monthly_savings_high": "20"})
     report = _build([
-        _rec("rightsize", "18", group="svc", confidence=Confidence.MEDIUM),
+        rightsize,
         _rec("spot", "12", group="svc", confidence=Confidence.MEDIUM, phase=Phase.ADVANCED),
         _rec("graviton", "7", group="svc", confidence=Confidence.HIGH, phase=Phase.MIGRATION),
         _rec("db", "1.46", group="db"),
@@ -88,17 +91,18 @@ def test_exclusive_groups_are_never_added() -> None:
         _rec("lonely", "2", confidence=Confidence.MEDIUM),
     ])
     t = report.totals
-    # low: high confidence only, best per group -> graviton 7 + db 1.46
-    assert t.monthly_savings_low == Decimal("8.46")
-    # expected: high and medium -> rightsize 18 + db 1.46 + lonely 2
-    assert t.monthly_savings == Decimal("21.46")
-    # high: everything, still one per group -> 18 + 1.46 + 3 + 2
-    assert t.monthly_savings_high == Decimal("24.46")
+    # expected: the best of each group -> rightsize 18 + db 1.46 + valkey 3 + lonely 2
+    assert t.monthly_savings == Decimal("24.46")
+    # low: no low-confidence, low estimates -> rightsize 15 + db 1.46 + lonely 2
+    assert t.monthly_savings_low == Decimal("18.46")
+    # high: high estimates, still one per group -> 20 + 1.46 + 3 + 2
+    assert t.monthly_savings_high == Decimal("26.46")
     assert t.annual_savings == t.monthly_savings * 12
     assert t.annual_savings_low == t.monthly_savings_low * 12
+    assert t.annual_savings_high == t.monthly_savings_high * 12
     assert t.monthly_cost_after == t.monthly_cost - t.monthly_savings
     counted = {r.id for r in report.recommendations if r.counted}
-    assert counted == {"rightsize", "db", "lonely"}
+    assert counted == {"rightsize", "db", "valkey", "lonely"}
     assert [r.id for r in report.recommendations][:2] == ["rightsize", "spot"]
 
 
@@ -114,24 +118,37 @@ def test_phases_add_up_to_the_totals_and_ranges_are_ordered() -> None:
     assert phases["quick_win"].monthly_savings_added == Decimal(18)
     # spot replaces rightsizing in the same group: it adds only the difference
     assert phases["advanced"].monthly_savings_added == Decimal(7)
+    assert phases["migration"].monthly_savings_added == Decimal(3)
     assert sum(p.monthly_savings_added for p in report.phases) == report.totals.monthly_savings
     for p in report.phases:
         assert (p.cumulative_monthly_savings_low <= p.cumulative_monthly_savings
                 <= p.cumulative_monthly_savings_high)
+    assert [p.cumulative_monthly_savings_low for p in report.phases] == [18, 25, 25]
     last = report.phases[-1]
     assert last.cumulative_monthly_savings_low == report.totals.monthly_savings_low
     assert last.cumulative_monthly_savings_high == report.totals.monthly_savings_high
     assert phases["migration"].recommendation_ids == ["graviton", "valkey"]
 
 
-def test_a_change_that_costs_money_counts_in_every_range() -> None:
+def test_a_change_that_costs_more_is_never_counted_as_a_saving() -> None:
     report = _build([
-        _rec("alarm", "-0.10", confidence=Confidence.LOW),
+        _rec("pi", "-3.10", group="db"),
+        _rec("alarm", "-0.10"),
         _rec("resize", "5", confidence=Confidence.MEDIUM),
     ])
-    assert report.totals.monthly_savings_low == Decimal("-0.10")
-    assert report.totals.monthly_savings == Decimal("4.90")
-    assert report.totals.monthly_savings_high == Decimal("4.90")
+    t = report.totals
+    assert (t.monthly_savings_low, t.monthly_savings, t.monthly_savings_high) == (5, 5, 5)
+    assert {r.id for r in report.recommendations if r.counted} == {"resize"}
+
+
+def test_only_opportunities_are_recommendations() -> None:
+    rec = _rec("lower-target", "-4")
+    finding = Finding(analyzer="autoscaling", address="aws_appautoscaling_policy.cpu",
+                      status=FindingStatus.NO_CHANGE, summary="raises cost", recommendation=rec)
+    report = build_report(priced=[], findings=[finding], catalog_date="d", catalog_source="s",
+                          stack=STACK, generated_at=START, tool_version="t")
+    assert report.recommendations == []
+    assert report.findings[0].recommendation_id is None
 
 
 def test_generated_monitoring_budget_and_billing_alarm() -> None:
@@ -250,7 +267,7 @@ def test_no_data_is_a_result_not_a_crash() -> None:
 def test_evidence_and_findings_become_json() -> None:
     rec = _rec("r", "1")
     finding = Finding(
-        analyzer="a", address="aws_lb.main", status=FindingStatus.INSUFFICIENT_DATA,
+        analyzer="a", address="aws_lb.main", status=FindingStatus.OPPORTUNITY,
         summary="s", evidence={"p95": np.float64(1.5), "nan": float("nan"),
                                "price": Decimal("0.0405"), "when": START, "tags": {"b", "a"}},
         recommendation=rec)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from leanstack.model.findings import Confidence, Finding, Phase, Recommendation
+from leanstack.model.findings import Confidence, Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.issues import Issue
 from leanstack.model.money import HOURS_PER_MONTH, quantize_money
 from leanstack.model.pricing import PricedResource
@@ -118,20 +118,15 @@ PHASE_TEXT: Mapping[Phase, tuple[str, str]] = {
 }
 _PHASE_ORDER = (Phase.QUICK_WIN, Phase.ADVANCED, Phase.MIGRATION)
 
-# Which confidence levels each end of the savings range counts.
-_TIERS: Mapping[str, frozenset[Confidence]] = {
-    "low": frozenset({Confidence.HIGH}),
-    "expected": frozenset({Confidence.HIGH, Confidence.MEDIUM}),
-    "high": frozenset({Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW}),
-}
+_TIERS = ("low", "expected", "high")
 
 SAVINGS_METHOD = (
-    "Within an exclusive group only one recommendation counts (the largest saving), so "
-    "overlapping changes on one resource are never added. Low counts high-confidence "
-    "recommendations only, expected counts high and medium, high counts all. Phases apply in "
-    "order: each adds its expected saving to the phases before it (the additions sum to the "
-    "total), and its range is the saving once it and every earlier phase are done. "
-    "Annual = 12 x monthly."
+    "Within an exclusive group only one recommendation counts, so overlapping changes on one "
+    "resource are never added; a group never counts below zero. Expected: the largest saving "
+    "of each group. Low: only high- and medium-confidence recommendations, at their low "
+    "estimate. High: every recommendation at its high estimate. Phases apply in order: each "
+    "adds its expected saving to the phases before it (the additions sum to the total), and "
+    "its range is the saving once it and every earlier phase are done. Annual = 12 x monthly."
 )
 
 _CAPACITY_ATTRS: Mapping[str, tuple[str, ...]] = {
@@ -396,7 +391,8 @@ def _collect_recommendations(
 ) -> list[Recommendation]:
     out: dict[str, Recommendation] = {}
     for finding in findings:
-        if finding.recommendation is not None:
+        # Only an opportunity is a recommendation; other findings keep their evidence.
+        if finding.recommendation is not None and finding.status is FindingStatus.OPPORTUNITY:
             out.setdefault(finding.recommendation.id, finding.recommendation)
     for rec in extra:
         out.setdefault(rec.id, rec)
@@ -410,7 +406,9 @@ def _finding_out(finding: Finding) -> FindingOut:
         status=finding.status.value,
         summary=finding.summary,
         evidence=_jsonable(dict(finding.evidence)),
-        recommendation_id=finding.recommendation.id if finding.recommendation else None,
+        recommendation_id=finding.recommendation.id
+        if finding.recommendation is not None and finding.status is FindingStatus.OPPORTUNITY
+        else None,
     )
 
 
@@ -447,6 +445,29 @@ def _group(rec: Recommendation) -> str:
     return rec.exclusive_group or f"__own__:{rec.id}"
 
 
+def _estimate(rec: Recommendation, key: str) -> Decimal:
+    """The recommendation's own low or high estimate (from its evidence), else its saving."""
+    value = rec.evidence.get(key)
+    if value is None:
+        return rec.monthly_savings
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return rec.monthly_savings
+    return number if number.is_finite() else rec.monthly_savings
+
+
+def _value(rec: Recommendation, tier: str) -> Decimal | None:
+    """What a recommendation counts for at one end of the range; None when it does not count."""
+    if tier == "low":
+        if rec.confidence is Confidence.LOW:
+            return None
+        return _estimate(rec, "monthly_savings_low")
+    if tier == "high":
+        return _estimate(rec, "monthly_savings_high")
+    return rec.monthly_savings
+
+
 def _best(recs: Iterable[Recommendation]) -> Recommendation | None:
     best: Recommendation | None = None
     for rec in recs:
@@ -463,28 +484,31 @@ def _groups(recs: Iterable[Recommendation]) -> dict[str, list[Recommendation]]:
 
 
 def _tier_savings(recs: Sequence[Recommendation], tier: str, phases: set[Phase]) -> Decimal:
-    """Sum over groups of the best saving among recommendations in `phases` and `tier`."""
+    """Sum over groups of the best value in `tier` among recommendations in `phases`.
+
+    A group never counts below zero: a change that would cost more is not part of the plan.
+    """
     total = Decimal(0)
     for members in _groups(recs).values():
-        # A change that costs money counts at every confidence: it is a cost, not a hope.
-        eligible = [
-            r
-            for r in members
-            if r.phase in phases and (r.confidence in _TIERS[tier] or r.monthly_savings < 0)
-        ]
-        best = _best(eligible)
-        if best is not None:
-            total += best.monthly_savings
+        values = [v for r in members if r.phase in phases and (v := _value(r, tier)) is not None]
+        if values:
+            total += max(Decimal(0), max(values))
     return total
+
+
+def _range(recs: Sequence[Recommendation], phases: set[Phase]) -> tuple[Decimal, Decimal, Decimal]:
+    """(low, expected, high) in cents, with low <= expected <= high."""
+    expected = quantize_money(_tier_savings(recs, "expected", phases))
+    low = quantize_money(_tier_savings(recs, "low", phases))
+    high = quantize_money(_tier_savings(recs, "high", phases))
+    return min(low, expected), expected, max(high, expected)
 
 
 def _counted_ids(recs: Sequence[Recommendation]) -> set[str]:
     counted: set[str] = set()
     for members in _groups(recs).values():
-        best = _best(
-            r for r in members if r.confidence in _TIERS["expected"] or r.monthly_savings < 0
-        )
-        if best is not None:
+        best = _best(members)
+        if best is not None and best.monthly_savings > 0:
             counted.add(best.id)
     return counted
 
@@ -496,8 +520,8 @@ def _phases_and_totals(
     before: set[Phase] = set()
     for phase in _PHASE_ORDER:
         upto = before | {phase}
-        cumulative = {tier: quantize_money(_tier_savings(recs, tier, upto)) for tier in _TIERS}
-        previous = quantize_money(_tier_savings(recs, "expected", before))
+        low, expected, high = _range(recs, upto)
+        previous = _range(recs, before)[1]
         title, description = PHASE_TEXT[phase]
         members = sorted(
             (r for r in recs if r.phase == phase), key=lambda r: (-r.monthly_savings, r.id)
@@ -508,28 +532,24 @@ def _phases_and_totals(
                 title=title,
                 description=description,
                 recommendation_ids=[r.id for r in members],
-                monthly_savings_added=cumulative["expected"] - previous,
-                cumulative_monthly_savings_low=cumulative["low"],
-                cumulative_monthly_savings=cumulative["expected"],
-                cumulative_monthly_savings_high=cumulative["high"],
+                monthly_savings_added=expected - previous,
+                cumulative_monthly_savings_low=low,
+                cumulative_monthly_savings=expected,
+                cumulative_monthly_savings_high=high,
             )
         )
         before = upto
-    everything = set(_PHASE_ORDER)
-    low = _tier_savings(recs, "low", everything)
-    expected = _tier_savings(recs, "expected", everything)
-    high = _tier_savings(recs, "high", everything)
-    # Round the monthly figures first so that annual = 12 x the monthly figure shown.
-    low_q, expected_q, high_q = (quantize_money(v) for v in (low, expected, high))
+    # Monthly figures are in cents first, so that annual = 12 x the monthly figure shown.
+    low, expected, high = _range(recs, set(_PHASE_ORDER))
     totals = Totals(
         monthly_cost=quantize_money(monthly_cost),
-        monthly_cost_after=quantize_money(monthly_cost) - expected_q,
-        monthly_savings=expected_q,
-        monthly_savings_low=low_q,
-        monthly_savings_high=high_q,
-        annual_savings=expected_q * 12,
-        annual_savings_low=low_q * 12,
-        annual_savings_high=high_q * 12,
+        monthly_cost_after=quantize_money(monthly_cost) - expected,
+        monthly_savings=expected,
+        monthly_savings_low=low,
+        monthly_savings_high=high,
+        annual_savings=expected * 12,
+        annual_savings_low=low * 12,
+        annual_savings_high=high * 12,
         method=SAVINGS_METHOD,
     )
     return phases, totals

@@ -170,8 +170,12 @@ def render_table(result: Estimate, *, width: int | None = None) -> str:
             f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}",
         )
 
+    # Fixed column widths spare Rich from measuring every cell (seconds on 2,000 resources).
+    natural = _column_widths(table)
+    for column, column_width in zip(table.columns, natural, strict=True):
+        column.width = column_width
     if width is None:
-        width = _content_width(table)
+        width = sum(natural) + 2 * len(natural) + 2
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
     console.print(table)
@@ -181,13 +185,10 @@ def render_table(result: Estimate, *, width: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _content_width(table: Table) -> int:
-    widths = []
-    for column in table.columns:
-        cells = [str(column.header), *(str(cell) for cell in column._cells)]
-        widths.append(max(len(cell) for cell in cells))
-    # Two spaces of padding between columns in the SIMPLE_HEAD box without edges.
-    return sum(widths) + 2 * len(widths) + 2
+def _column_widths(table: Table) -> list[int]:
+    return [
+        max(len(str(cell)) for cell in (column.header, *column.cells)) for column in table.columns
+    ]
 
 
 def footer_lines(result: Estimate) -> list[str]:
