@@ -70,6 +70,7 @@ def test_import_writes_default_local_catalog_used_by_show(app: typer.Typer, home
     assert len(imported) == 1
     assert imported[0]["price_usd"] == "0.037"
     assert imported[0]["source_date"] == "2026-09-25"
+    assert imported[0]["notes"].startswith("imported: sku HMPGT4GMICROMAZ1;")
     assert imported[0]["explain"].startswith(
         "RDS for PostgreSQL on-demand instance (rds eu-central-1): 0.037 USD"
     )

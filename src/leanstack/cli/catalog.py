@@ -211,6 +211,7 @@ def _show(
                     "source": p.source,
                     "source_date": p.source_date,
                     "derived": p.basis,
+                    "notes": p.notes,
                     "layer": catalog.layer_of(p),
                     "explain": catalog.explain(p),
                 }
