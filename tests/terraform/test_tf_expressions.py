@@ -41,6 +41,11 @@ def _load(write_stack: StackWriter, expr: str) -> tuple[Any, LoadResult]:
     ("expr", "expected"),
     [
         ("1 + 2 * 3", 7),
+        ("10 - 2 - 3", 5),
+        ("16 / 4 / 2", 2),
+        ("true || false && false", True),
+        ("false ? 1 : true ? 2 : 3", 2),
+        ("1 - -1", 2),
         ("(1 + 2) * 3", 9),
         ("10 / 4", 2.5),
         ("8 / 4", 2),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,16 @@ def test_malformed_plans_are_one_line_issues(tmp_path: Path, document: dict[str,
     assert result.resources == ()
     assert [i.code for i in result.issues] == [IssueCode.PLAN_ERROR]
     assert "\n" not in result.issues[0].line()
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_parity_stack_is_valid_terraform_syntax() -> None:
+    # `terraform fmt` parses HCL offline; it fails on any syntax error.
+    done = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", str(PARITY)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

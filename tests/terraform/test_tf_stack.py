@@ -654,3 +654,15 @@ def test_bad_variable_values_are_issues(write_stack: StackWriter) -> None:
     wheres = sorted(i.where for i in result.issues)
     assert wheres == ["--var size", "terraform.tfvars:1"]
     assert all(i.code == IssueCode.EVALUATION_ERROR for i in result.issues)
+
+
+def test_for_each_of_a_wrong_type(write_stack: StackWriter) -> None:
+    root = write_stack(
+        {"main.tf": 'resource "aws_sqs_queue" "q" {\n  for_each = [1, 2]\n  name = "x"\n}\n'}
+    )
+    result = load_stack(root)
+    assert [r.address for r in result.resources] == ["aws_sqs_queue.q"]
+    (issue,) = result.issues
+    assert issue.code == IssueCode.EVALUATION_ERROR
+    assert "must be a map or a set of strings" in issue.message
+    assert issue.where == "main.tf:2"

@@ -28,7 +28,14 @@ from leanstack.terraform.evaluator import (
     plain,
     type_is_string,
 )
-from leanstack.terraform.functions import EvalError, make_set, to_number, to_string
+from leanstack.terraform.functions import (
+    EvalError,
+    has_unknown,
+    make_set,
+    to_number,
+    to_string,
+    type_name,
+)
 from leanstack.terraform.syntax import (
     Attribute,
     Block,
@@ -82,7 +89,7 @@ def _key_suffix(key: int | str | None) -> str:
         return ""
     if isinstance(key, int):
         return f"[{key}]"
-    return "[" + json.dumps(key) + "]"
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
 
 
 def _provider_key(expr: Expr) -> str | None:
@@ -747,11 +754,16 @@ class Stack:
                 for k in make_set(list(each)):
                     keys.append((k, {"each": {"key": k, "value": k}}))
             else:
-                self.issue(
-                    IssueCode.UNKNOWN_VALUE,
-                    f"for_each of {address} is known only after apply; counted as 1",
-                    each_attr.span,
-                )
+                if has_unknown(each):
+                    message = f"for_each of {address} is known only after apply; counted as 1"
+                    code = IssueCode.UNKNOWN_VALUE
+                else:
+                    message = (
+                        f"for_each of {address} must be a map or a set of strings, not "
+                        f"{type_name(each)}; counted as 1"
+                    )
+                    code = IssueCode.EVALUATION_ERROR
+                self.issue(code, message, each_attr.span)
                 return _Expansion([(None, {"each": {"key": UNKNOWN, "value": UNKNOWN}})], "unknown")
             return _Expansion(keys, "for_each")
         return _Expansion([(None, {})], "single")
