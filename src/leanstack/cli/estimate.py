@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from leanstack.cli._common import err_console, fail, write_output
 
@@ -66,7 +68,12 @@ def register(app: typer.Typer) -> None:
         from leanstack.catalog import default_local_catalogs, load_catalog
         from leanstack.estimate import estimate
         from leanstack.model.pricing import PricingStatus
-        from leanstack.report.estimate import render_json, render_markdown, render_table
+        from leanstack.report.estimate import (
+            render_json,
+            render_markdown,
+            render_table,
+            render_table_rich,
+        )
         from leanstack.terraform import load_stack
         from leanstack.usage.usage_file import find_usage_file, load_usage_file
 
@@ -94,9 +101,13 @@ def register(app: typer.Typer) -> None:
             text = render_json(result)
         elif output_format is OutputFormat.MARKDOWN:
             text = render_markdown(result)
+        elif out is None and sys.stdout.isatty():
+            text = ""
+            Console(highlight=False, soft_wrap=True).print(render_table_rich(result), end="")
         else:
             text = render_table(result)
-        write_output(text, out)
+        if text:
+            write_output(text, out)
         estimated = [r for r in result.resources if r.status is not PricingStatus.UNKNOWN]
         if not estimated:
             err_console.print(f"error: {path}: no resource could be estimated", markup=False)

@@ -6,15 +6,11 @@ Money is a decimal string with cents; unit prices keep the catalog's precision.
 
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from leanstack.estimate import Estimate
@@ -103,92 +99,115 @@ def _range_text(resource: PricedResource) -> str | None:
 
 # --- table -----------------------------------------------------------------------------
 
+HEADERS = ("Name", "Monthly qty", "Unit", "Unit price", "Monthly cost")
+RIGHT = (False, True, False, True, True)
+GAP = "   "
 
-def render_table(result: Estimate, *, width: int | None = None) -> str:
-    """The tree-per-resource table with totals and the footer.
+_Cells = tuple[str, str, str, str, str]
+_Row = tuple[_Cells, str]  # cells, style ("bold", "dim", "rule" or "")
+_EMPTY: _Cells = ("", "", "", "", "")
 
-    `width=None` sizes the table to its content, so names never wrap (goldens, files).
-    """
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("Name", no_wrap=True)
-    table.add_column("Monthly qty", justify="right", no_wrap=True)
-    table.add_column("Unit", no_wrap=True)
-    table.add_column("Unit price", justify="right", no_wrap=True)
-    table.add_column("Monthly cost", justify="right", no_wrap=True)
 
-    priced = [r for r in result.resources if r.status is PricingStatus.PRICED]
-    for resource in priced:
-        where = f"  ({resource.source.where()})" if resource.source else ""
+def _resource_label(resource: PricedResource) -> str:
+    where = f"  ({resource.source.where()})" if resource.source else ""
+    return resource.address + where
+
+
+def _table_rows(result: Estimate) -> list[_Row]:
+    rows: list[_Row] = []
+    for resource in result.resources:
+        if resource.status is not PricingStatus.PRICED:
+            continue
         known = any(c.monthly_cost is not None for c in resource.components)
-        table.add_row(
-            Text(resource.address, style="bold") + Text(where, style="dim"),
-            "",
-            "",
-            "",
-            Text(usd(resource.monthly_cost) if known else "depends on usage", style="bold"),
-        )
+        cost = usd(resource.monthly_cost) if known else "depends on usage"
+        rows.append(((_resource_label(resource), "", "", "", cost), "bold"))
         extra: list[str] = []
         range_text = _range_text(resource)
         if range_text:
             extra.append(range_text)
         if resource.reason:
             extra.append(f"note: {resource.reason}")
-        rows = len(resource.components) + len(extra)
+        count = len(resource.components) + len(extra)
         for position, component in enumerate(resource.components):
-            branch = "└─" if position == rows - 1 else "├─"
+            branch = "└─" if position == count - 1 else "├─"
             name = f"{branch} {component.name}{' *' if component.usage_based else ''}"
-            table.add_row(
+            cells = (
                 name,
                 quantity(component.monthly_quantity),
                 component.unit,
                 unit_price(component.unit_price),
                 _component_cost(component),
             )
+            rows.append((cells, ""))
         for position, line in enumerate(extra):
             branch = "└─" if position == len(extra) - 1 else "├─"
-            table.add_row(Text(f"{branch} {line}", style="dim"), "", "", "", "")
-        table.add_row("", "", "", "", "")
-    unknown = [r for r in result.resources if r.status is PricingStatus.UNKNOWN]
-    for resource in unknown:
-        where = f"  ({resource.source.where()})" if resource.source else ""
-        table.add_row(
-            Text(resource.address, style="bold") + Text(where, style="dim"), "", "", "", "unknown"
-        )
-        table.add_row(Text(f"└─ {resource.reason}", style="dim"), "", "", "", "")
-        table.add_row("", "", "", "", "")
-    total_label = "OVERALL TOTAL"
-    table.add_section()
-    table.add_row(
-        Text(total_label, style="bold"), "", "", "", Text(usd(result.monthly_cost), style="bold")
-    )
+            rows.append(((f"{branch} {line}", "", "", "", ""), "dim"))
+        rows.append((_EMPTY, ""))
+    for resource in result.resources:
+        if resource.status is PricingStatus.UNKNOWN:
+            rows.append(((_resource_label(resource), "", "", "", "unknown"), "bold"))
+            rows.append(((f"└─ {resource.reason}", "", "", "", ""), "dim"))
+            rows.append((_EMPTY, ""))
+    rows.append((_EMPTY, "rule"))
+    rows.append((("OVERALL TOTAL", "", "", "", usd(result.monthly_cost)), "bold"))
     if result.has_range:
-        table.add_row(
-            "range (autoscaling min - max)",
-            "",
-            "",
-            "",
-            f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}",
-        )
+        span = f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}"
+        rows.append((("range (autoscaling min - max)", "", "", "", span), ""))
+    return rows
 
-    # Fixed column widths spare Rich from measuring every cell (seconds on 2,000 resources).
-    natural = _column_widths(table)
-    for column, column_width in zip(table.columns, natural, strict=True):
-        column.width = column_width
-    if width is None:
-        width = sum(natural) + 2 * len(natural) + 2
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
-    console.print(table)
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+def _layout(result: Estimate) -> list[tuple[str, str]]:
+    """(line, style) pairs of the aligned table.
+
+    Laid out by hand rather than with rich.table: Rich measures and renders every cell,
+    which took over 10 s for a 2,000-resource stack; the look (tree branches, right-aligned
+    numbers, a rule under the header) is the same.
+    """
+    rows = _table_rows(result)
+    widths = [len(h) for h in HEADERS]
+    for cells, style in rows:
+        # Notes and reasons run across the row: they do not widen the Name column.
+        spans = style == "dim" and not any(cells[1:])
+        for index, cell in enumerate(cells):
+            if not (index == 0 and spans):
+                widths[index] = max(widths[index], len(cell))
+    total_width = sum(widths) + len(GAP) * (len(widths) - 1)
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(cells, widths, RIGHT, strict=True)
+        ]
+        return GAP.join(parts).rstrip()
+
+    out = [(line(HEADERS), "bold"), ("─" * total_width, "")]
+    for cells, style in rows:
+        if style == "rule":
+            out.append(("─" * total_width, ""))
+        elif style == "dim" and not any(cells[1:]):
+            out.append((cells[0], style))
+        else:
+            out.append((line(cells), style))
+    return out
+
+
+def render_table(result: Estimate) -> str:
+    """The tree-per-resource table with totals and the footer, as plain text."""
+    lines = [text for text, _ in _layout(result)]
     lines.append("")
     lines.extend(footer_lines(result))
     return "\n".join(lines) + "\n"
 
 
-def _column_widths(table: Table) -> list[int]:
-    return [
-        max(len(str(cell)) for cell in (column.header, *column.cells)) for column in table.columns
-    ]
+def render_table_rich(result: Estimate) -> Text:
+    """The same table as styled Rich Text (bold resources and totals, dim notes), for a TTY."""
+    text = Text()
+    for content, style in _layout(result):
+        text.append(content + "\n", style=style or None)
+    text.append("\n")
+    for footer in footer_lines(result):
+        text.append(footer + "\n", style="dim" if footer.startswith(("  ", "*")) else None)
+    return text
 
 
 def footer_lines(result: Estimate) -> list[str]:
