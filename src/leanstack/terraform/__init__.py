@@ -2,6 +2,17 @@
 
 `load_stack` never raises for bad input (except a path that does not exist): problems come
 back as Issues, and whatever could be loaded is still returned.
+
+What consumers can rely on in `Resource.attrs`:
+- only managed resources, one per count/for_each instance, addressed like Terraform
+  (`aws_x.y[0]`, `aws_x.y["k"]`, `module.a[0].module.b.aws_x.y`);
+- values as written and evaluated: numbers are int (or float when fractional), but a number
+  may also arrive as a string: HCL `cpu = "512"` stays "512", and a plan always gives the
+  provider's type (ECS `cpu` is a string there), so cost models should coerce;
+- nested blocks are lists of dicts, `dynamic` blocks expanded; an unset attribute is absent
+  (HCL) or None (plan); anything known only after apply is `UNKNOWN`;
+- `terraform.workspace` is "default", or `TF_WORKSPACE` from the environment as Terraform
+  itself does.
 """
 
 from __future__ import annotations

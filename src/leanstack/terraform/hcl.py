@@ -601,6 +601,13 @@ class Stack:
         for block in parsed.blocks:
             kind, labels = block.type, block.labels
             if kind == "resource" and len(labels) == 2:
+                if (labels[0], labels[1]) in config.resources:
+                    self.issue(
+                        IssueCode.PARSE_ERROR,
+                        f"duplicate resource {labels[0]}.{labels[1]}; the later block is used",
+                        block.span,
+                        Severity.ERROR,
+                    )
                 config.resources[(labels[0], labels[1])] = block
                 config.resource_types.add(labels[0])
             elif kind == "variable" and labels:
