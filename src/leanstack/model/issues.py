@@ -21,6 +21,7 @@ class IssueCode(StrEnum):
     INSUFFICIENT_DATA = "insufficient_data"
     METRICS_ERROR = "metrics_error"
     EVALUATION_ERROR = "evaluation_error"
+    AWS_API_ERROR = "aws_api_error"
 
 
 class Severity(StrEnum):
