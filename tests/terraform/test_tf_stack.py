@@ -666,3 +666,42 @@ def test_for_each_of_a_wrong_type(write_stack: StackWriter) -> None:
     assert issue.code == IssueCode.EVALUATION_ERROR
     assert "must be a map or a set of strings" in issue.message
     assert issue.where == "main.tf:2"
+
+
+def test_json_tfvars_and_long_reference_chains(write_stack: StackWriter) -> None:
+    chain = "\n".join(f"  l{i} = local.l{i - 1} + 1" for i in range(1, 400))
+    root = write_stack(
+        {
+            "main.tf": f"""
+variable "class" {{}}
+variable "flags" {{
+  type = object({{ multi_az = bool, storage = optional(number, 20) }})
+}}
+locals {{
+  l0 = 0
+{chain}
+}}
+resource "aws_db_instance" "db" {{
+  instance_class    = var.class
+  multi_az          = var.flags.multi_az
+  allocated_storage = var.flags.storage
+  iops              = local.l399
+}}
+""",
+            "terraform.tfvars.json": json.dumps(
+                {"class": "db.r6g.large", "flags": {"multi_az": True}}, indent=2
+            ),
+        }
+    )
+    result = load_stack(root)
+    (db,) = result.resources
+    assert db.attrs == {
+        "instance_class": "db.r6g.large",
+        "multi_az": True,
+        "allocated_storage": 20,  # optional() default
+        "iops": 399,
+    }
+    assert db.attr_sources["instance_class"] == SourceSpan(
+        file="terraform.tfvars.json", start_line=2, end_line=2
+    )
+    assert not result.issues

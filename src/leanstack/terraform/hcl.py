@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -870,6 +871,19 @@ def load_hcl(
     root: Path, var_files: Sequence[Path], variables: Mapping[str, str]
 ) -> tuple[list[Resource], Stack]:
     """Load a configuration directory: every managed resource instance, in module order."""
+    # Each reference followed costs a handful of Python frames; a long chain of locals in a
+    # real stack must not hit the default limit of 1,000.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        return _load(root, var_files, variables)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _load(
+    root: Path, var_files: Sequence[Path], variables: Mapping[str, str]
+) -> tuple[list[Resource], Stack]:
     stack = Stack(root, var_files, variables)
     ev = stack.ev
     root_module = ModuleInstance(stack, stack.root_config, "", ())
