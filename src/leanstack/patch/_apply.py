@@ -268,7 +268,7 @@ def _syntax(root: Path, relpath: str) -> list[str]:
     import hcl2
 
     try:
-        hcl2.loads(data.decode("utf-8"))
+        hcl2.parses_to_tree(data.decode("utf-8"))
     except Exception as exc:  # python-hcl2 raises lark errors of many kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return [f"{relpath}: python-hcl2 cannot load it after the patch: {first}"]

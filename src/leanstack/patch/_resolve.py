@@ -8,7 +8,6 @@ safely becomes a `Skip` with a one-line reason instead of a guess.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -419,11 +418,7 @@ class Resolver:
         return None
 
     def _shared_use_note(self, dir_: str, kind: str, name: str) -> tuple[str, ...]:
-        pattern = re.compile(rf"\b{kind}\.{re.escape(name)}\b")
-        uses = sum(
-            len(pattern.findall(self.stack.file(f).data.decode("utf-8", "replace")))
-            for f in self.stack.tf_files(dir_)
-        )
+        uses = self.stack.uses(dir_, f"{kind}.{name}")
         if uses > 1:
             where_ = "the stack root" if dir_ == "." else dir_
             return (

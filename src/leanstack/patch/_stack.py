@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -13,6 +14,7 @@ import tree_sitter
 from leanstack.patch import _hcl
 
 MAX_MODULE_DEPTH = 12
+_REFERENCE = re.compile(r"\b(?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*(?![A-Za-z0-9_-])")
 
 
 @dataclass(slots=True)
@@ -48,6 +50,13 @@ class StackSource:
     root: Path
     var_files: tuple[str, ...] = ()
     _files: dict[str, SourceFile] = field(default_factory=dict)
+    # Files do not change while a plan is made, so directory lookups are computed once.
+    _tf_files: dict[str, list[str]] = field(default_factory=dict)
+    _blocks: dict[str, dict[str, list[tuple[SourceFile, tree_sitter.Node]]]] = field(
+        default_factory=dict
+    )
+    _calls: dict[str, list[ModuleCall]] = field(default_factory=dict)
+    _uses: dict[str, Counter[str]] = field(default_factory=dict)
 
     def file(self, relpath: str) -> SourceFile:
         """Parsed file by stack-relative path (cached)."""
@@ -61,20 +70,27 @@ class StackSource:
 
     def tf_files(self, dir_: str) -> list[str]:
         """The `.tf` files of one module directory, sorted, as stack-relative paths."""
-        path = self.root / dir_
-        if not path.is_dir():
-            return []
-        names = sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix == ".tf")
-        return [rel(dir_, name) for name in names]
+        cached = self._tf_files.get(dir_)
+        if cached is None:
+            path = self.root / dir_
+            names = (
+                sorted(p.name for p in path.iterdir() if p.is_file() and p.suffix == ".tf")
+                if path.is_dir()
+                else []
+            )
+            cached = self._tf_files[dir_] = [rel(dir_, name) for name in names]
+        return cached
 
     def top_blocks(self, dir_: str, type_: str) -> list[tuple[SourceFile, tree_sitter.Node]]:
         """All top-level blocks of a type in a module directory, with their file."""
-        found: list[tuple[SourceFile, tree_sitter.Node]] = []
-        for relpath in self.tf_files(dir_):
-            source = self.file(relpath)
-            for block in _hcl.blocks(source.body, type_):
-                found.append((source, block))
-        return found
+        index = self._blocks.get(dir_)
+        if index is None:
+            index = self._blocks[dir_] = {}
+            for relpath in self.tf_files(dir_):
+                source = self.file(relpath)
+                for block in _hcl.blocks(source.body):
+                    index.setdefault(_hcl.block_type(block), []).append((source, block))
+        return index.get(type_, [])
 
     def find_block(
         self, dir_: str, type_: str, labels: list[str]
@@ -87,7 +103,10 @@ class StackSource:
 
     def module_calls(self, dir_: str) -> list[ModuleCall]:
         """Local module calls (`source = "./..."`) in a module directory."""
-        calls: list[ModuleCall] = []
+        cached = self._calls.get(dir_)
+        if cached is not None:
+            return cached
+        calls: list[ModuleCall] = self._calls.setdefault(dir_, [])
         for source, block in self.top_blocks(dir_, "module"):
             labels = _hcl.block_labels(block)
             body = _hcl.body_of(block)
@@ -112,6 +131,16 @@ class StackSource:
                 )
             )
         return calls
+
+    def uses(self, dir_: str, reference: str) -> int:
+        """How many times `var.x` / `local.x` appears in a module directory's .tf files."""
+        counts = self._uses.get(dir_)
+        if counts is None:
+            counts = self._uses[dir_] = Counter()
+            for relpath in self.tf_files(dir_):
+                text = self.file(relpath).data.decode("utf-8", "replace")
+                counts.update(m.group(0) for m in _REFERENCE.finditer(text))
+        return counts[reference]
 
     def module_source(self, dir_: str, name: str) -> str | None:
         """The `source` string of a module call, local or not."""
