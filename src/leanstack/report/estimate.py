@@ -122,6 +122,9 @@ def _table_rows(result: Estimate) -> list[_Row]:
         cost = usd(resource.monthly_cost) if known else "depends on usage"
         rows.append(((_resource_label(resource), "", "", "", cost), "bold"))
         extra: list[str] = []
+        summary = resource.details.get("summary")
+        if isinstance(summary, str):
+            extra.append(summary)
         range_text = _range_text(resource)
         if range_text:
             extra.append(range_text)

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from leanstack.catalog import Catalog
+from leanstack.model.money import quantize_money
 from leanstack.model.pricing import PricedResource, PriceQuery
 from leanstack.model.resource import UNKNOWN, Resource
 from leanstack.resources._common import (
@@ -312,8 +313,12 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
             raise MissingValue("desired_count")
         desired = scaling[0]
         notes.append("desired_count unknown; autoscaling minimum used")
+    elif desired_value is None:
+        desired = 1
+        if scaling is None:
+            notes.append("desired_count not set: 1 task assumed (Terraform's default is 0)")
     else:
-        desired = int(to_decimal(desired_value) or 0) if desired_value is not None else 1
+        desired = int(to_decimal(desired_value) or 0)
     if scaling is not None:
         low, high = scaling
         clamped = min(max(desired, low), high)
@@ -378,6 +383,17 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         "tasks": desired,
         "tasks_by_provider": split,
     }
+    if hourly:
+        labels = {"FARGATE": "on-demand", "FARGATE_SPOT": "Spot"}
+        per_task = ", ".join(
+            f"${quantize_money(price * HOURS):,.2f} {labels[provider]}"
+            for provider, price in hourly.items()
+            if split.get(provider)
+        )
+        details["summary"] = (
+            f"{desired} task(s) of {plain(vcpu)} vCPU / {plain(memory_gb)} GB {size.arch}; "
+            f"per task-month: {per_task}"
+        )
     if scaling is not None:
         details["tasks_min"], details["tasks_max"] = scaling
         if hourly is not None:
