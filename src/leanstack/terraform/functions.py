@@ -18,8 +18,6 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
 from leanstack.model import UNKNOWN, Unknown
 
 
@@ -617,6 +615,8 @@ def fn_parseint(text: Any, base: Any) -> Any:
 
 def fn_yamldecode(text: Any) -> Any:
     """Parse YAML (safe loader)."""
+    import yaml  # rarely used: keep it off the import path of every load
+
     try:
         return yaml.safe_load(to_string(text))
     except yaml.YAMLError as exc:
@@ -625,6 +625,8 @@ def fn_yamldecode(text: Any) -> Any:
 
 def fn_yamlencode(value: Any) -> Any:
     """YAML text of a value."""
+    import yaml
+
     if has_unknown(value):
         return UNKNOWN
     return yaml.safe_dump(value, sort_keys=True)

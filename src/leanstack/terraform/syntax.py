@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import hcl2
-import lark
 import tree_sitter
 import tree_sitter_hcl
 
@@ -621,6 +619,10 @@ def _diagnose(src: bytes) -> tuple[int, str] | None:
     tree-sitter recovers from errors (so the other blocks still load) but reports where
     recovery ended, which can be lines later; the second opinion is only asked for broken files.
     """
+    # Imported here: building python-hcl2's grammar costs ~0.1 s, paid only for broken files.
+    import hcl2
+    import lark
+
     try:
         hcl2.loads(src.decode("utf-8", "replace"))
     except lark.exceptions.UnexpectedToken as exc:
