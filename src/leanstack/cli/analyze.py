@@ -124,7 +124,8 @@ def analysis_to_json(result: AnalysisResult, estimate: Any = None) -> dict[str, 
             _money(totals.monthly_savings_low),
             _money(totals.monthly_savings_high),
         ],
-        "annual_savings": _money(totals.annual_savings),
+        # 12 x the monthly figure as shown, so the two printed numbers agree to the cent
+        "annual_savings": _money(Decimal(_money(totals.monthly_savings)) * 12),
     }
     out["issues"] = [
         {"code": i.code.value, "severity": i.severity.value, "where": i.where, "message": i.message}

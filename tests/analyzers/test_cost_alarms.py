@@ -1,0 +1,87 @@
+"""Budgets and billing alarms that work."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from analyzer_helpers import context, fargate_service, one, res, run
+
+from leanstack.model.findings import FindingStatus
+from leanstack.model.pricing import PricedResource, PriceComponent, PricingStatus
+
+
+def priced(address: str, rtype: str, cost: str) -> PricedResource:
+    return PricedResource(
+        address=address,
+        type=rtype,
+        region="us-east-1",
+        status=PricingStatus.PRICED,
+        components=(
+            PriceComponent(
+                name="x", unit="hour", monthly_quantity=Decimal(1), unit_price=Decimal(cost)
+            ),
+        ),
+    )
+
+
+STACK = [*fargate_service(), res("aws_db_instance.main", {"engine": "postgres"})]
+PRICED = [
+    priced("aws_ecs_service.app", "aws_ecs_service", "36.04"),
+    priced("aws_db_instance.main", "aws_db_instance", "15.44"),
+]
+
+
+def test_budget_with_actual_and_forecast_notifications() -> None:
+    f = one(run("cost_alarms", context(STACK, priced=PRICED)), address="aws_budgets_budget.monthly")
+    rec = f.recommendation
+    assert rec is not None
+    block = rec.changes[0].new_block or ""
+    assert (
+        'notification_type          = "ACTUAL"' in block
+        and 'notification_type          = "FORECASTED"' in block
+    )
+    limit = -(-(36.04 + 15.44) * 1.2 // 1)
+    assert f'limit_amount = "{int(limit)}"' in block
+
+
+def test_billing_alarms_per_used_service_in_us_east_1() -> None:
+    findings = run("cost_alarms", context(STACK, priced=PRICED), billing_alarm=True)
+    f = next(f for f in findings if f.address == "aws_cloudwatch_metric_alarm.billing")
+    rec = f.recommendation
+    assert rec is not None
+    services = {c.after["ServiceName"] for c in rec.changes}
+    assert services == {"AmazonECS", "AmazonRDS"}  # not AmazonEC2
+    ecs = next(c for c in rec.changes if c.after["ServiceName"] == "AmazonECS")
+    assert ecs.after["threshold"] == 44  # 36.04 x 1.2 rounded up: a monthly threshold
+    assert "provider" not in (ecs.new_block or "")
+    assert rec.monthly_cost_after > 0  # alarms cost, they do not save
+
+
+def test_the_seeds_alarm_is_flagged() -> None:
+    seed = res(
+        "aws_cloudwatch_metric_alarm.high_cost",
+        {
+            "metric_name": "EstimatedCharges",
+            "namespace": "AWS/Billing",
+            "threshold": "50",
+            "period": "21600",
+            "dimensions": {"Currency": "USD", "ServiceName": "AmazonEC2"},
+        },
+    )
+    f = one(run("cost_alarms", context([*STACK, seed], priced=PRICED)), address=seed.address)
+    assert f.status is FindingStatus.OPPORTUNITY
+    assert "AmazonEC2" in f.summary and "does not use" in f.summary
+    rec = f.recommendation
+    assert rec is not None
+    dims = next(c for c in rec.changes if c.path.endswith(".dimensions"))
+    assert dims.after["ServiceName"] == "AmazonECS"
+    other_region = res(
+        "aws_cloudwatch_metric_alarm.eu",
+        {"metric_name": "EstimatedCharges", "threshold": 500},
+        region="eu-west-1",
+    )
+    f2 = one(
+        run("cost_alarms", context([*STACK, other_region], priced=PRICED)),
+        address=other_region.address,
+    )
+    assert "us-east-1" in f2.summary

@@ -1,0 +1,125 @@
+"""Fargate Spot: base on FARGATE, the rest on Spot by weight, priced at the catalog Spot rate."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from analyzer_helpers import MINUTES_14D, context, fargate_service, metrics, one, run, series
+
+from leanstack.analyzers.fargate_spot import split_tasks
+from leanstack.catalog import embedded_catalog
+from leanstack.model.findings import FindingStatus
+from leanstack.model.pricing import PriceQuery
+
+SVC = "aws_ecs_service.app"
+
+
+@pytest.mark.parametrize(
+    ("tasks", "base", "od_w", "spot_w", "want"),
+    [
+        (10, 2, 1, 3, (4, 6)),  # the worked example of reference §4.4
+        (1, 1, 1, 3, (1, 0)),
+        (2, 1, 1, 3, (1, 1)),
+        (5, 1, 0, 1, (1, 4)),
+        (0, 1, 1, 3, (0, 0)),
+    ],
+)
+def test_split(tasks: int, base: int, od_w: int, spot_w: int, want: tuple[int, int]) -> None:
+    assert split_tasks(tasks, base, od_w, spot_w) == want
+
+
+def spot_rates() -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    cat = embedded_catalog()
+
+    def pick(capacity: str, unit: str) -> Decimal:
+        rows = [
+            p
+            for p in cat.matches(
+                PriceQuery.of("fargate", "us-east-1", os="linux", arch="x86_64", capacity=capacity)
+            )
+            if p.unit == unit
+        ]
+        if capacity == "spot":  # the newest observation
+            rows = sorted(rows, key=lambda p: p.attributes.get("observed_on", ""), reverse=True)
+        return rows[0].price
+
+    return (
+        pick("on-demand", "vCPU-hour"),
+        pick("on-demand", "GB-hour"),
+        pick("spot", "vCPU-hour"),
+        pick("spot", "GB-hour"),
+    )
+
+
+def test_stateless_service_gets_a_priced_spot_share() -> None:
+    tasks = np.full(MINUTES_14D, 4.0)
+    tasks[: MINUTES_14D // 2] = 2.0
+    ctx = context(
+        fargate_service(1024, 2048, desired=2), metrics(series(SVC, "RunningTaskCount", tasks))
+    )
+    finding = one(run("fargate_spot", ctx), address=SVC)
+    assert finding.status is FindingStatus.OPPORTUNITY
+    rec = finding.recommendation
+    assert rec is not None
+    od_v, od_m, sp_v, sp_m = spot_rates()
+    od = 1 * od_v + 2 * od_m
+    sp = 1 * sp_v + 2 * sp_m
+    # half the window at 2 tasks (1 + 1), half at 4 (2 + 2): averages 1.5 / 1.5
+    assert rec.monthly_cost_before == Decimal("3.0") * od * 730
+    assert rec.monthly_cost_after == (Decimal("1.5") * od + Decimal("1.5") * sp) * 730
+    risks = " ".join(rec.risks)
+    assert "Spot prices move" in risks and "observed" in risks
+    paths = {c.path: c for c in rec.changes}
+    strategy = paths[f"{SVC}.capacity_provider_strategy"].after
+    assert strategy[0] == {"capacity_provider": "FARGATE", "base": 1, "weight": 1}
+    assert strategy[1]["capacity_provider"] == "FARGATE_SPOT"
+    assert paths[f"{SVC}.launch_type"].after is None
+    new = [c for c in rec.changes if c.new_block]
+    assert new and "FARGATE_SPOT" in (new[0].new_block or "")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "settings", "reason"),
+    [
+        ({"desired": 1}, {}, "as few as 1"),
+        ({"containers": json.dumps([{"name": "a", "stopTimeout": 300}])}, {}, "stopTimeout"),
+        ({}, {"stateful_services": [SVC]}, "stateful"),
+    ],
+)
+def test_not_proposed_where_an_interruption_is_unsafe(
+    kwargs: dict, settings: dict, reason: str
+) -> None:
+    args = {"desired": 3, **kwargs}
+    finding = one(
+        run("fargate_spot", context(fargate_service(512, 1024, **args)), **settings), address=SVC
+    )
+    assert finding.status is FindingStatus.NOT_APPLICABLE
+    assert reason in finding.summary
+    assert finding.recommendation is None
+
+
+def test_volume_means_state() -> None:
+    res = fargate_service(512, 1024, desired=3)
+    td = res[1]
+    res[1] = type(td)(
+        address=td.address,
+        type=td.type,
+        name=td.name,
+        attrs={
+            **td.attrs,
+            "volume": [{"name": "data", "efs_volume_configuration": [{"file_system_id": "fs-1"}]}],
+        },
+    )
+    finding = one(run("fargate_spot", context(res)), address=SVC)
+    assert finding.status is FindingStatus.NOT_APPLICABLE and "volume" in finding.summary
+
+
+def test_minimum_running_count_decides() -> None:
+    tasks = np.full(MINUTES_14D, 3.0)
+    tasks[100:200] = 1.0  # it ran a single task for a while
+    ctx = context(fargate_service(desired=3), metrics(series(SVC, "RunningTaskCount", tasks)))
+    finding = one(run("fargate_spot", ctx), address=SVC)
+    assert finding.status is FindingStatus.NOT_APPLICABLE
