@@ -200,9 +200,10 @@ class ModuleOutputs:
         block = self.module.config.outputs.get(name)
         if block is None or "value" not in block.attrs:
             raise EvalError(f"module {self.module.prefix} has no output {name!r}")
-        expr = block.attrs["value"].expr
+        attr = block.attrs["value"]
         value, refs = ev.memo(
-            ("output", self.module.prefix, name), lambda: ev.eval(expr, Ctx(self.module))
+            ("output", self.module.prefix, name),
+            lambda: self.module.stack.eval_here(attr, Ctx(self.module), ev),
         )
         ev.add_refs(refs)
         return value
@@ -425,7 +426,9 @@ class ModuleInstance:
     def local(self, name: str, ev: Evaluator) -> tuple[Any, Refs]:
         """A local value with its references (memoized)."""
         attr = self.config.locals[name]
-        return ev.memo(("local", self.prefix, name), lambda: ev.eval(attr.expr, Ctx(self)))
+        return ev.memo(
+            ("local", self.prefix, name), lambda: self.stack.eval_here(attr, Ctx(self), ev)
+        )
 
     # --- providers ------------------------------------------------------------------------
 
@@ -554,6 +557,18 @@ class Stack:
             span,
             Severity.INFO,
         )
+
+    def eval_here(self, attr: Attribute, ctx: Ctx, ev: Evaluator) -> Any:
+        """Evaluate a local or an output; an error is reported at its own line, once.
+
+        As in Terraform, a failing local is an error of the local, not something a reader's
+        try() can catch: readers just see UNKNOWN.
+        """
+        try:
+            return ev.eval(attr.expr, ctx)
+        except EvalError as exc:
+            self.eval_issue(exc, attr.span)
+            return UNKNOWN
 
     def load_config(self, directory: Path) -> ModuleConfig:
         """Parse every .tf file of a directory once."""
