@@ -15,6 +15,7 @@ SUM_METRICS: frozenset[str] = frozenset(
         "HTTPCode_Target_4XX_Count",
         "HTTPCode_ELB_5XX_Count",
         "NewConnectionCount",
+        "ActiveConnectionCount",
         "ProcessedBytes",
         "NumberOfMessagesSent",
         "NumberOfMessagesReceived",

@@ -275,7 +275,7 @@ def _rds(
     ]
     storage_gb = _num(res.get("allocated_storage"), 20)
     used = 2.4e9 + np.linspace(0, 0.15e9, n) + rng.normal(0, 2e6, n)
-    series.append(_series(res, "FreeStorageSpace", _r(storage_gb * 1e9 - used, 0), start))
+    series.append(_series(res, "FreeStorageSpace", _r(storage_gb * 2**30 - used, 0), start))
     instance_class = str(res.get("instance_class", ""))
     if ".t" in instance_class:
         vcpus = 2.0
