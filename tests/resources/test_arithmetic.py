@@ -450,3 +450,20 @@ def test_model_failure_never_raises() -> None:
     priced = price(db)
     assert priced.status is PricingStatus.UNKNOWN
     assert "allocated_storage" in priced.reason
+
+
+def test_read_replica_inherits_engine_and_storage_from_its_source() -> None:
+    primary = res(
+        "aws_db_instance.primary",
+        {"engine": "postgres", "instance_class": "db.t3.micro", "allocated_storage": 50},
+    )
+    replica = res(
+        "aws_db_instance.replica",
+        {"instance_class": "db.t3.micro", "replicate_source_db": UNKNOWN},
+        refs={"replicate_source_db": ("aws_db_instance.primary",)},
+    )
+    priced = price(replica, [primary])
+    assert priced.status is PricingStatus.PRICED
+    storage = next(c for c in priced.components if c.name.startswith("Storage"))
+    assert storage.monthly_quantity == 50
+    assert cents(priced.monthly_cost) == cents(Decimal("0.018") * H + 50 * Decimal("0.115"))

@@ -94,6 +94,8 @@ def _range_text(resource: PricedResource) -> str | None:
     label = "autoscaling range"
     if "tasks_min" in details:
         label = f"autoscaling range {details['tasks_min']}..{details['tasks_max']} tasks"
+    elif "nodes_min" in details:
+        label = f"autoscaling range {details['nodes_min']}..{details['nodes_max']} nodes"
     return f"{label}: {usd(low)} - {usd(resource.monthly_cost_max)}"
 
 

@@ -12,6 +12,7 @@ from leanstack.resources._common import (
     MissingValue,
     need,
     number,
+    refs_of,
     soft,
     soft_flag,
     soft_number,
@@ -64,8 +65,12 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     if instance_class is None:
         raise MissingValue("instance_class", "is not set")
     engine = need(resource, "engine")
+    source = refs_of(ctx, resource, "replicate_source_db", "aws_db_instance")
+    if engine is None and source:
+        # A read replica inherits the engine (and storage) of its source instance.
+        engine = need(source[0], "engine")
     if engine is None:
-        raise MissingValue("engine", "is not set (a replica or snapshot restore inherits it)")
+        raise MissingValue("engine", "is not set (a snapshot restore inherits it)")
     instance_class, engine = str(instance_class), str(engine)
     multi_az = soft_flag(resource, "multi_az")
     components = Components(resource, ctx)
@@ -73,7 +78,7 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     add_instance(components, "Database instance", instance_class, engine, multi_az)
 
     if not is_aurora(engine):
-        _add_storage(components, resource, engine, multi_az)
+        _add_storage(components, resource, engine, multi_az, source[0] if source else None)
         retention = soft_number(resource, "backup_retention_period", 1)
         if retention is not None and retention > 0:
             backup = usage_number(ctx, "additional_backup_storage_gb")
@@ -105,9 +110,16 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     )
 
 
-def _add_storage(components: Components, resource: Resource, engine: str, multi_az: bool) -> None:
+def _add_storage(
+    components: Components,
+    resource: Resource,
+    engine: str,
+    multi_az: bool,
+    source: Resource | None = None,
+) -> None:
     region = components.region
-    size = number(resource, "allocated_storage", 20)
+    inherited = soft_number(source, "allocated_storage") if source else None
+    size = number(resource, "allocated_storage", inherited if inherited is not None else 20)
     assert size is not None
     iops = soft_number(resource, "iops")
     storage_type = soft(resource, "storage_type")

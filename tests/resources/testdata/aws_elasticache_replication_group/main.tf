@@ -17,3 +17,11 @@ resource "aws_elasticache_replication_group" "sharded" {
   num_node_groups         = 3
   replicas_per_node_group = 1
 }
+
+resource "aws_appautoscaling_target" "shards" {
+  service_namespace  = "elasticache"
+  resource_id        = "replication-group/${aws_elasticache_replication_group.sharded.replication_group_id}"
+  scalable_dimension = "elasticache:replication-group:NodeGroups"
+  min_capacity       = 2
+  max_capacity       = 5
+}
