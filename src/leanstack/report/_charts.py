@@ -108,18 +108,19 @@ def waterfall(report: Report, *, width: int = 860, height: int = 300) -> Markup:
     columns = 2 + len(report.phases)
     slot = (width - left - right) / columns
     bar_w = slot * 0.55
-    peak = current or 1.0
+    peak, tick = nice_scale(current or 1.0)
 
     def y(value: float) -> float:
         return top + plot_h - value / peak * plot_h
 
     parts: list[str] = []
-    for i in range(5):
-        value = peak * i / 4
+    value = 0.0
+    while value <= peak + tick / 1000:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" '
                      f'y2="{y(value):.1f}" stroke="{GRID}"/>')
-        parts.append(_text(left - 8, y(value) + 4, usd(Decimal(str(round(value, 2)))),
-                           size=11, anchor="end", fill=MUTED))
+        label = f"${value:,.0f}" if tick >= 1 else f"${value:,.2f}"
+        parts.append(_text(left - 8, y(value) + 4, label, size=11, anchor="end", fill=MUTED))
+        value += tick
 
     def column(i: int, low: float, high: float, colour: str, label: str, note: str,
                tip: str) -> None:

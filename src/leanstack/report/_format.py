@@ -39,6 +39,8 @@ def usd_range(low: Decimal, high: Decimal) -> str:
 def phase_range(phase: PhaseOut) -> str:
     """`$20.21 ($2.19–$20.21)`: expected savings once the phase is done, with the range."""
     low, high = phase.cumulative_monthly_savings_low, phase.cumulative_monthly_savings_high
+    if low == high:
+        return usd(phase.cumulative_monthly_savings)
     return f"{usd(phase.cumulative_monthly_savings)} ({usd_range(low, high)})"
 
 
@@ -47,6 +49,14 @@ def number(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
     magnitude = abs(value)
+    if unit == "Bytes" and magnitude >= 1000:
+        for scale, suffix in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+            if magnitude >= scale:
+                return f"{value / scale:.1f} {suffix}"
+    if magnitude >= 1e9:
+        return f"{value / 1e9:.2f}G"
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.2f}M"
     if magnitude >= 1000:
         text = f"{value:,.0f}"
     elif magnitude >= 100:
@@ -82,6 +92,14 @@ def value_text(value: Any) -> str:
         return "(unset)"
     if isinstance(value, str):
         return value
+    return json.dumps(value, separators=(", ", ": "), sort_keys=True)
+
+
+def hcl_literal(value: Any) -> str:
+    """A change value as Terraform would spell it: strings quoted, `(unset)` for None."""
+    if value is None:
+        return "(unset)"
+    # HCL accepts JSON literals, including `{"k": v}` object constructors.
     return json.dumps(value, separators=(", ", ": "), sort_keys=True)
 
 
@@ -130,7 +148,14 @@ def savings_line(report: Report) -> str:
     """One sentence: expected monthly savings with the range and the annual figure."""
     t = report.totals
     return (
-        f"Expected savings {usd(t.monthly_savings)}/month "
-        f"(range {usd_range(t.monthly_savings_low, t.monthly_savings_high)}), "
+        f"Expected savings {usd(t.monthly_savings)}/month{range_suffix(report)}, "
         f"{usd(t.annual_savings)}/year"
     )
+
+
+def range_suffix(report: Report) -> str:
+    """` (range $a–$b)` when the savings range is wider than a point, else nothing."""
+    t = report.totals
+    if t.monthly_savings_low == t.monthly_savings_high:
+        return ""
+    return f" (range {usd_range(t.monthly_savings_low, t.monthly_savings_high)})"

@@ -19,6 +19,7 @@ from leanstack.report._format import (
     STATUS_LABELS,
     coverage_text,
     evidence_text,
+    hcl_literal,
     metric_value,
     number,
     percent,
@@ -40,7 +41,8 @@ def _environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(
         usd=usd, usd_range=usd_range, number=number, quantity=quantity, percent=percent,
-        value_text=value_text, evidence_text=evidence_text, window_text=window_text,
+        value_text=value_text, evidence_text=evidence_text, hcl_literal=hcl_literal,
+        window_text=window_text,
         coverage_text=coverage_text, metric_value=metric_value, target_text=target_text,
         phase_labels=PHASE_LABELS, status_labels=STATUS_LABELS,
     )

@@ -14,16 +14,17 @@ from leanstack.report._format import (
     STATUS_LABELS,
     coverage_text,
     evidence_text,
+    hcl_literal,
     metric_value,
     number,
     percent,
     phase_range,
     quantity,
+    range_suffix,
     target_text,
     top_recommendations,
     usd,
     usd_range,
-    value_text,
     window_text,
 )
 from leanstack.report._types import RecommendationOut, Report
@@ -64,9 +65,8 @@ def _summary(report: Report) -> str:
     lines = [
         f"## leanstack cost report: `{_cell(report.stack.path, 120)}`",
         "",
-        f"**{usd(t.monthly_cost)}/month today · expected savings {usd(t.monthly_savings)}/month "
-        f"({usd_range(t.monthly_savings_low, t.monthly_savings_high)}) · "
-        f"{usd(t.annual_savings)}/year**",
+        f"**{usd(t.monthly_cost)}/month today · expected savings {usd(t.monthly_savings)}/month"
+        f"{range_suffix(report)} · {usd(t.annual_savings)}/year**",
         "",
         "| | Monthly | Annual |",
         "|---|---:|---:|",
@@ -175,7 +175,7 @@ def _recommendation_item(rec: RecommendationOut) -> str:
     lines += [f"- Risk: {_cell(risk, 500)}" for risk in rec.risks]
     lines += [f"- Assumes: {_cell(a, 500)}" for a in rec.assumptions]
     diff = [
-        f"- {c.path} = {value_text(c.before)}\n+ {c.path} = {value_text(c.after)}"
+        f"- {c.path} = {hcl_literal(c.before)}\n+ {c.path} = {hcl_literal(c.after)}"
         for c in rec.changes
         if not c.new_block
     ]
