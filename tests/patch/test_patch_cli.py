@@ -247,3 +247,57 @@ def test_patch_command_in_a_subprocess_can_be_applied_with_git(
         check=False,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_alternatives_in_one_exclusive_group_patch_the_best_one(
+    copy_stack: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from patch_helpers import req
+
+    root = copy_stack("basic")
+    alternatives = [
+        req(
+            "graviton",
+            "aws_elasticache_cluster.cache.node_type",
+            "cache.t3.micro",
+            "cache.t4g.micro",
+        ),
+        req(
+            "smaller", "aws_elasticache_cluster.cache.node_type", "cache.t3.micro", "cache.t2.micro"
+        ),
+    ]
+    report = write_report(root, alternatives, tmp_path / "report.json")
+    data = json.loads(report.read_text())
+    savings = {"graviton": "1.46", "smaller": "0.90"}
+    for rec in data["recommendations"]:
+        rec["exclusive_group"] = "aws_elasticache_cluster.cache"
+        rec["monthly_savings"] = savings[rec["id"]]
+    report.write_text(json.dumps(data))
+    result = runner.invoke(app, ["patch", str(report)])
+    assert result.exit_code == 0, result.stderr
+    assert '+cache_node_type = "cache.t4g.micro"' in result.stdout
+    assert "cache.t2.micro" not in result.stdout
+    assert "[smaller] left out: an alternative to [graviton]" in result.stderr
+    chosen = runner.invoke(app, ["patch", str(report), "--only", "smaller"])
+    assert '+cache_node_type = "cache.t2.micro"' in chosen.stdout
+
+
+def test_path_form_runs_the_analysis_and_writes_nothing_without_write(
+    copy_stack: Callable[[Path], Path],
+) -> None:
+    from patch_helpers import REPO
+
+    root = copy_stack(REPO / "examples" / "raptorflow")
+    before = tree_digest(root)
+    result = runner.invoke(app, ["patch", str(root)])
+    assert result.exit_code == 0, result.stderr
+    assert tree_digest(root) == before
+    if not result.stdout:
+        return  # the analyzers found nothing to change without recorded load
+    assert result.stdout.startswith("--- ")
+    written = runner.invoke(app, ["patch", str(root), "--write"])
+    assert written.exit_code == 0, written.stderr
+    assert tree_digest(root) != before
+    # What was written is what was shown, and the patched stack still loads cleanly.
+    assert written.stdout == result.stdout
+    assert not [i for i in load_stack(root).issues if i.severity == "error"]

@@ -15,6 +15,7 @@ from leanstack.cli._common import fail, warn
 if TYPE_CHECKING:
     from leanstack.model.issues import Issue
     from leanstack.patch import PatchRequest
+    from leanstack.usage.series import MetricSeries
 
 
 class DiffFormat(StrEnum):
@@ -65,8 +66,15 @@ def patch_command(
     var_files: tuple[str, ...] = ()
     if report_or_path.is_dir():
         root = report_or_path
-        requests = _analyze_for_patch(root)
+        requests, alternatives = _analyze_for_patch(root)
         known = {r.recommendation for r in requests}
+        if not ids:
+            for loser, winner in alternatives.items():
+                warn(
+                    f"[{loser}] left out: an alternative to [{winner}] (use --only {loser} to "
+                    "apply it instead)"
+                )
+            requests = tuple(r for r in requests if r.recommendation not in alternatives)
         unknown = [i for i in ids if i not in known]
         if unknown:
             fail(
@@ -84,6 +92,10 @@ def patch_command(
             if not isinstance(selected, ReportChanges):
                 fail(selected.line())
             changes = selected
+        else:
+            changes, left_out = changes.default_selection()
+            for note in left_out:
+                warn(note)
         root = _stack_root(report_or_path, changes.stack_path, stack)
         if not root.is_dir():
             fail(f"{root}: the stack directory does not exist; pass --stack PATH")
@@ -138,15 +150,15 @@ def patch_command(
             warn(f"terraform fmt -check reports differences{why}:\n{result.fmt.output}")
 
 
-def _analyze_for_patch(root: Path) -> tuple[PatchRequest, ...]:
-    """Run the analyzers on a stack directory and return its patch requests."""
+def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, str]]:
+    """Run the analyzers on a stack directory: its patch requests and losing alternatives."""
     try:
         from leanstack.analysis import run_analysis
     except ImportError:
         fail(f"{root}: the path form needs the analyzers (leanstack.analysis); pass a report JSON")
     from leanstack.catalog import embedded_catalog
     from leanstack.estimate import estimate
-    from leanstack.patch.report import requests_from_recommendations
+    from leanstack.patch.report import losing_alternatives, requests_from_recommendations
     from leanstack.terraform import load_stack
     from leanstack.usage.usage_file import find_usage_file, load_usage_file
 
@@ -155,8 +167,30 @@ def _analyze_for_patch(root: Path) -> tuple[PatchRequest, ...]:
     usage_path = find_usage_file(root)
     usage = load_usage_file(usage_path) if usage_path is not None else None
     priced = estimate(loaded, catalog, usage)
-    result = run_analysis(priced, loaded.resources, None, catalog)
-    return requests_from_recommendations(result.recommendations)
+    metrics = _stored_metrics(root, [r.address for r in loaded.resources])
+    result = run_analysis(priced, loaded.resources, metrics, catalog)
+    for issue in result.issues:
+        warn(issue.line())
+    alternatives = losing_alternatives(
+        (r.id, r.exclusive_group, r.monthly_savings) for r in result.recommendations
+    )
+    return requests_from_recommendations(result.recommendations), alternatives
+
+
+def _stored_metrics(root: Path, addresses: list[str]) -> dict[str, dict[str, MetricSeries]]:
+    """The recorded load in the stack's default metric store (as `leanstack analyze` reads it)."""
+    from leanstack.usage.store import MetricStore, default_store_path
+
+    path = default_store_path(root)
+    if not path.is_file():
+        warn(f"{path}: no recorded load; only recommendations that need none are patched")
+        return {}
+    try:
+        with MetricStore(path, read_only=True) as store:
+            return {a: series for a in addresses if (series := store.for_resource(a))}
+    except Exception as exc:  # a corrupt store must not hide the rest of the patch
+        warn(f"{path}: cannot read the metric store: {exc}")
+        return {}
 
 
 def diff_command(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +30,27 @@ class ReportChanges:
     recommendation_ids: tuple[str, ...]
     var_files: tuple[str, ...] = ()
     titles: Mapping[str, str] = field(default_factory=dict)
+    alternatives: Mapping[str, str] = field(default_factory=dict)
+
+    def default_selection(self) -> tuple[ReportChanges, tuple[str, ...]]:
+        """Every recommendation but the losing alternatives of an exclusive group.
+
+        Recommendations in one exclusive group are alternatives for the same resource
+        (rightsizing, Graviton, Spot...): the patch takes the one that saves most, like the
+        report's totals do; `--only` can pick another. Returns the selection and one note per
+        alternative left out.
+        """
+        if not self.alternatives:
+            return self, ()
+        notes = tuple(
+            f"[{loser}] left out: an alternative to [{winner}] (use --only {loser} to apply it "
+            "instead)"
+            for loser, winner in self.alternatives.items()
+        )
+        kept = [i for i in self.recommendation_ids if i not in self.alternatives]
+        selected = self.only(kept)
+        assert isinstance(selected, ReportChanges)
+        return selected, notes
 
     def only(self, ids: Sequence[str]) -> ReportChanges | Issue:
         """Keep the changes of these recommendation ids (an Issue names any unknown id)."""
@@ -50,6 +71,7 @@ class ReportChanges:
             recommendation_ids=tuple(i for i in self.recommendation_ids if i in wanted),
             var_files=self.var_files,
             titles=self.titles,
+            alternatives={k: v for k, v in self.alternatives.items() if k in wanted},
         )
 
 
@@ -112,11 +134,13 @@ def report_changes(data: Any, path: Path) -> ReportChanges | Issue:
     requests: list[PatchRequest] = []
     ids: list[str] = []
     titles: dict[str, str] = {}
+    ranked: list[tuple[str, str, Decimal]] = []
     for index, rec in enumerate(recommendations):
         if not isinstance(rec, Mapping) or not isinstance(rec.get("id"), str):
             return _issue(path, f"recommendations[{index}] has no id")
         rec_id = rec["id"]
         ids.append(rec_id)
+        ranked.append((rec_id, str(rec.get("exclusive_group") or ""), _decimal(rec)))
         titles[rec_id] = str(rec.get("title", ""))
         for c_index, change in enumerate(rec.get("changes") or []):
             if not isinstance(change, Mapping) or not isinstance(change.get("path"), str):
@@ -164,7 +188,33 @@ def report_changes(data: Any, path: Path) -> ReportChanges | Issue:
         recommendation_ids=tuple(ids),
         var_files=tuple(str(v) for v in var_files) if isinstance(var_files, list) else (),
         titles=titles,
+        alternatives=losing_alternatives(ranked),
     )
+
+
+def _decimal(rec: Mapping[str, Any]) -> Decimal:
+    try:
+        return Decimal(str(rec.get("monthly_savings", "0")))
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def losing_alternatives(ranked: Iterable[tuple[str, str, Decimal]]) -> dict[str, str]:
+    """`{loser id: winner id}` for recommendations that share an exclusive group.
+
+    The winner saves most (ties broken by id, as the report's totals do).
+    """
+    groups: dict[str, list[tuple[Decimal, str]]] = {}
+    for rec_id, group, savings in ranked:
+        if group:
+            groups.setdefault(group, []).append((savings, rec_id))
+    losers: dict[str, str] = {}
+    for members in groups.values():
+        winner = max(members)[1]
+        for _, rec_id in members:
+            if rec_id != winner:
+                losers[rec_id] = winner
+    return losers
 
 
 def requests_from_recommendations(recommendations: Sequence[Any]) -> tuple[PatchRequest, ...]:
