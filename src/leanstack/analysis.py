@@ -82,7 +82,9 @@ def parse_settings(
             issues.append(
                 Issue(
                     code=IssueCode.USAGE_ERROR,
-                    message=f"unknown setting {key!r} (use analyzer.setting; see `leanstack analyzers`)",
+                    message=(
+                        f"unknown setting {key!r} (use analyzer.setting; see `leanstack analyzers`)"
+                    ),
                     where="--set",
                     severity=Severity.ERROR,
                 )

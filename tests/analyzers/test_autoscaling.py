@@ -1,4 +1,4 @@
-"""Autoscaling: the recorded load replayed at the current target, the seed's 60% and the optimizer's."""
+"""Autoscaling: the load replayed at the current target, the seed's 60% and the optimizer's."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from analyzer_helpers import context, fargate_service, one, res, run
 
 from leanstack.model.findings import FindingStatus
-from leanstack.model.pricing import PricedResource, PriceComponent, PricingStatus
+from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 
 
 def priced(address: str, rtype: str, cost: str) -> PricedResource:

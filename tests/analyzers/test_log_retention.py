@@ -8,7 +8,7 @@ import pytest
 from analyzer_helpers import context, one, price, res, run
 
 from leanstack.model.findings import FindingStatus
-from leanstack.model.pricing import PricedResource, PriceComponent, PricingStatus
+from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 
 LG = "aws_cloudwatch_log_group.api"
 

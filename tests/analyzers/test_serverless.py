@@ -77,7 +77,9 @@ def test_break_even(per_minute: float, seconds: float, cheaper: bool) -> None:
         assert "break-even" in f.summary
     per_req = lambda_monthly(1, seconds) / Decimal(60 * 730)
     # fargate_monthly in the evidence is rounded to cents, hence the tolerance
-    assert f.evidence["break_even_requests_per_month"] == pytest.approx(float(fargate / per_req), rel=1e-4)
+    assert f.evidence["break_even_requests_per_month"] == pytest.approx(
+        float(fargate / per_req), rel=1e-4
+    )
 
 
 def test_no_request_series() -> None:

@@ -9,7 +9,7 @@ import pytest
 from analyzer_helpers import MINUTES_14D, context, metrics, one, price, res, run, series
 
 from leanstack.model.findings import FindingStatus
-from leanstack.model.pricing import PricedResource, PriceComponent, PricingStatus
+from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 
 Q = "aws_sqs_queue.jobs"
 

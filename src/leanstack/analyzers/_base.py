@@ -246,7 +246,7 @@ class Window:
 
 def window(series: MetricSeries, lookback_days: float) -> Window:
     """The last `lookback_days` of a series."""
-    keep = max(1, int(round(lookback_days * 86400 / series.period_s)))
+    keep = max(1, round(lookback_days * 86400 / series.period_s))
     values = np.asarray(series.values, dtype=np.float64)
     return Window(series, values[-keep:])
 

@@ -10,7 +10,7 @@ from leanstack.analyzers._specs import InstanceSpec
 
 def hourly_means(win: Window) -> FloatArray:
     """The window's values averaged per hour (gaps ignored, empty hours dropped)."""
-    per_hour = max(1, int(round(3600 / win.series.period_s)))
+    per_hour = max(1, round(3600 / win.series.period_s))
     n = len(win.values) // per_hour * per_hour
     if n == 0:
         return win.present

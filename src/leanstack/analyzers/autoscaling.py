@@ -1,4 +1,4 @@
-"""ECS target tracking: replay the recorded load at the current target, the seed's, and the optimizer's."""
+"""ECS target tracking: the load replayed at the current, the seed's and the best target."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class AutoscalingSettings(DataGateSettings):
 
 def _minutes(series: MetricSeries) -> tuple[int, FloatArray]:
     """(start epoch s, 1-minute values) from any period, by holding each point for its period."""
-    repeat = max(1, int(round(series.period_s / 60)))
+    repeat = max(1, round(series.period_s / 60))
     return int(series.start.timestamp()), np.repeat(
         np.asarray(series.values, dtype=np.float64), repeat
     )
@@ -150,7 +150,8 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         if seed is not None and seed.target < current.target:
             if seed.monthly_cost > current.monthly_cost:
                 seed_note = (
-                    f" The seed's {seed.target:g}% target would cost ${seed.monthly_cost:.2f}/month "
+                    f" The seed's {seed.target:g}% target would cost "
+                    f"${seed.monthly_cost:.2f}/month "
                     f"({seed.task_hours:.0f} task-hours vs {current.task_hours:.0f}): a lower "
                     "target runs more tasks, not fewer."
                 )
@@ -206,7 +207,8 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             yield self.finding(
                 resource,
                 FindingStatus.NO_CHANGE,
-                f"The current target {tt.target:g}% is already the cheapest policy that meets the SLO "
+                f"The current target {tt.target:g}% is already the cheapest policy that meets the "
+                "SLO "
                 f"(${current_cost:.2f}/month).{seed_note}",
                 evidence,
             )
@@ -258,14 +260,16 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 "while new tasks start (about a minute).",
             ),
             assumptions=(
-                "Task start latency 60 s; scale-out after 3 datapoints, scale-in after 15 below 0.9 x target.",
+                "Task start latency 60 s; scale-out after 3 datapoints, scale-in after 15 below "
+                "0.9 x target.",
             ),
             exclusive_group=f"compute:{resource.address}",
         )
         yield self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"{rec.title}: ${current_cost:.2f} -> ${best.monthly_cost:.2f}/month within the SLO.{seed_note}",
+            f"{rec.title}: ${current_cost:.2f} -> ${best.monthly_cost:.2f}/month within the "
+            f"SLO.{seed_note}",
             evidence,
             rec,
         )

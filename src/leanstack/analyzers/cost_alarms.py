@@ -136,17 +136,20 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         service = dims.get("ServiceName") if isinstance(dims, dict) else None
         if alarm.region != BILLING_REGION:
             problems.append(
-                f"EstimatedCharges exists only in {BILLING_REGION}; this alarm is in {alarm.region} and never gets data"
+                f"EstimatedCharges exists only in {BILLING_REGION}; this alarm is in "
+                f"{alarm.region} and never gets data"
             )
         if service and service not in used:
             problems.append(
-                f"it watches ServiceName={service}, which this stack does not use (it uses {', '.join(sorted(used))})"
+                f"it watches ServiceName={service}, which this stack does not use (it uses "
+                f"{', '.join(sorted(used))})"
             )
         threshold = as_number(alarm.get("threshold"))
         expected = per_service.get(str(service), total) if service else total
         if threshold is not None and expected > 0 and Decimal(str(threshold)) < expected:
             problems.append(
-                f"EstimatedCharges is month-to-date: a threshold of {threshold:g} is crossed every month "
+                f"EstimatedCharges is month-to-date: a threshold of {threshold:g} is crossed "
+                "every month "
                 f"by the expected ${expected:.2f}; use a monthly threshold"
             )
         evidence = {
@@ -258,7 +261,8 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         return self.finding(
             address,
             FindingStatus.OPPORTUNITY,
-            f"No budget: add one at ${limit}/month (estimate ${total:.2f} + {s.margin:.0%}) that emails on "
+            f"No budget: add one at ${limit}/month (estimate ${total:.2f} + {s.margin:.0%}) that "
+            "emails on "
             "actual and forecast spend. It guards cost; it does not save.",
             evidence,
             rec,
@@ -296,7 +300,8 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
                 "  evaluation_periods  = 1\n"
                 '  comparison_operator = "GreaterThanThreshold"\n'
                 f"  threshold           = {threshold}\n"
-                f'  alarm_description   = "{service} month-to-date charges above the monthly {threshold} USD"\n'
+                f'  alarm_description   = "{service} month-to-date charges above '
+                f'the monthly {threshold} USD"\n'
                 f'  dimensions = {{\n    Currency    = "USD"\n    ServiceName = "{service}"\n  }}\n'
                 "}\n"
             )
@@ -315,7 +320,9 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
             id=self.rec_id(address, "billing-alarms"),
             analyzer=self.name,
             address=address,
-            title=f"Add {len(changes)} EstimatedCharges alarm(s), one per service used, in us-east-1",
+            title=(
+                f"Add {len(changes)} EstimatedCharges alarm(s), one per service used, in us-east-1"
+            ),
             phase=Phase.QUICK_WIN,
             changes=tuple(changes),
             monthly_cost_before=Decimal(0),
@@ -323,8 +330,10 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
             confidence=Confidence.HIGH,
             evidence={"services": sorted(used), "alarm_price": str(price.price) if price else None},
             risks=(
-                "Billing metrics need 'Receive Billing Alerts' turned on in the account's billing preferences.",
-                "EstimatedCharges is month-to-date and resets on the 1st; it updates every few hours.",
+                "Billing metrics need 'Receive Billing Alerts' turned on in the account's billing "
+                "preferences.",
+                "EstimatedCharges is month-to-date and resets on the 1st; it updates every few "
+                "hours.",
             ),
             assumptions=(f"{len(changes)} standard alarm(s) at the catalog alarm price.",),
             exclusive_group=f"alarm:{address}",
@@ -332,7 +341,8 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         return self.finding(
             address,
             FindingStatus.OPPORTUNITY,
-            f"{rec.title}: they cost ${cost:.2f}/month and alert on each service's monthly threshold.",
+            f"{rec.title}: they cost ${cost:.2f}/month and alert on each service's monthly "
+            "threshold.",
             rec.evidence,
             rec,
         )

@@ -149,7 +149,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                 self.finding(
                     resource,
                     FindingStatus.INSUFFICIENT_DATA,
-                    f"Not enough recorded memory use ({metric} or DatabaseMemoryUsagePercentage) to fit the node type.",
+                    f"Not enough recorded memory use ({metric} or DatabaseMemoryUsagePercentage) "
+                    "to fit the node type.",
                 ),
                 None,
             )
@@ -170,7 +171,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                 wins.append(eng_w)
                 if p > 100 * (1 - s.cpu_headroom):
                     evidence["engine_cpu_note"] = (
-                        f"engine thread at {p:.0f}% (P{s.engine_cpu_percentile:g}): a node type change "
+                        f"engine thread at {p:.0f}% (P{s.engine_cpu_percentile:g}): a node type "
+                        "change "
                         "does not add engine threads; consider more shards"
                     )
         host_hourly = None
@@ -185,7 +187,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                     evidence["throttled_vcpu_hours"] = round(throttled, 2)
                     if throttled > 0:
                         evidence["throttling_note"] = (
-                            f"{node} would run out of CPU credits under this load and be throttled to "
+                            f"{node} would run out of CPU credits under this load and be "
+                            "throttled to "
                             f"its {spec.baseline:.0%} baseline (standard mode: not billed extra)"
                         )
         options: list[tuple[Decimal, str, Rate]] = []
@@ -198,10 +201,14 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                 continue
             if maxmem * (1 - reserved) < need_bytes and candidate != node:
                 continue
-            if host_hourly is not None and c_spec.burstable and candidate != node:
-                # Host vCPU use moves to the new node as is (same vCPU speed within a family).
-                if surplus_vcpu_hours(host_hourly, c_spec) > 0:
-                    continue
+            # Host vCPU use moves to the new node as is (same vCPU speed within a family).
+            if (
+                host_hourly is not None
+                and c_spec.burstable
+                and candidate != node
+                and surplus_vcpu_hours(host_hourly, c_spec) > 0
+            ):
+                continue
             rate = cache_rate(ctx.catalog, resource.region, candidate, engine)
             if rate is not None:
                 options.append((rate.hourly, candidate, rate))
@@ -216,7 +223,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                 f"{node} is the smallest node type that holds the peak {peak / 2**20:.0f} MiB "
                 f"(+{s.memory_margin:.0%}) in its {1 - reserved:.0%} usable memory."
                 if fits_current
-                else f"Under-provisioned: the peak {peak / 2**20:.0f} MiB + {s.memory_margin:.0%} does not fit "
+                else f"Under-provisioned: the peak {peak / 2**20:.0f} MiB "
+                f"+ {s.memory_margin:.0%} does not fit "
                 f"in {node}'s usable memory; evictions likely."
             )
             return self.finding(resource, FindingStatus.NO_CHANGE, summary, evidence), peak
@@ -241,7 +249,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
             self.finding(
                 resource,
                 FindingStatus.OPPORTUNITY,
-                f"{node} -> {best}: peak {peak / 2**20:.0f} MiB fits; saves ${rec.monthly_savings:.2f}/month.",
+                f"{node} -> {best}: peak {peak / 2**20:.0f} MiB fits; saves "
+                f"${rec.monthly_savings:.2f}/month.",
                 evidence,
                 rec,
             ),
@@ -301,7 +310,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
             confidence=Confidence.MEDIUM,
             evidence={"valkey_hourly": str(valkey.hourly), "redis_hourly": str(current.hourly)},
             risks=(
-                "Valkey 7.2 is compatible with Redis OSS 7.2 clients and commands; test modules and "
+                "Valkey 7.2 is compatible with Redis OSS 7.2 clients and commands; test modules "
+                "and "
                 "Lua scripts first. The switch is an in-place engine upgrade.",
             ),
             assumptions=tuple(valkey.sources()),
@@ -378,7 +388,8 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
             evidence=evidence,
             risks=("Restores reach back one day instead of several.",),
             assumptions=(
-                "One snapshot per cluster is free; each further one is billed at the catalog backup rate.",
+                "One snapshot per cluster is free; each further one is billed at the catalog "
+                "backup rate.",
             ),
             exclusive_group=f"cache-backup:{resource.address}",
         )

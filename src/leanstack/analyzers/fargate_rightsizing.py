@@ -239,7 +239,8 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
                 )
             )
         risks = [
-            f"Sized for P{s.cpu_percentile:g} CPU with {s.cpu_headroom:.0%} headroom and peak memory "
+            f"Sized for P{s.cpu_percentile:g} CPU with {s.cpu_headroom:.0%} headroom and peak "
+            "memory "
             f"+ {s.memory_margin:.0%}; a load heavier than the recorded window needs a re-check.",
         ]
         if mem < svc.memory_mib:
@@ -250,7 +251,10 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
             id=self.rec_id(address, "size"),
             analyzer=self.name,
             address=address,
-            title=f"Resize the task from {svc.cpu_units}/{svc.memory_mib} to {cpu}/{mem} (CPU units/MiB)",
+            title=(
+                f"Resize the task from {svc.cpu_units}/{svc.memory_mib} "
+                f"to {cpu}/{mem} (CPU units/MiB)"
+            ),
             phase=Phase.QUICK_WIN,
             changes=tuple(changes),
             monthly_cost_before=before,

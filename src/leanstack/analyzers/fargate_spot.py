@@ -162,7 +162,7 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
         else:
             tasks, basis = task_count(svc, ctx, s.lookback_days)
             od_n, spot_n = split_tasks(
-                int(round(tasks)), s.on_demand_base, s.on_demand_weight, s.spot_weight
+                round(tasks), s.on_demand_base, s.on_demand_weight, s.spot_weight
             )
             od_avg, spot_avg = float(od_n), float(spot_n)
         before = dec(od_avg + spot_avg) * od_rate.hourly * HOURS_PER_MONTH
@@ -205,7 +205,8 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             f"({'; '.join(spot_rate.sources())}).",
             "A Spot task gets a 2-minute warning (SIGTERM); the scheduler replaces it on Spot only "
             "when capacity exists and never falls back to on-demand.",
-            f"The {s.on_demand_base} on-demand base task(s) keep the service up through a Spot shortage.",
+            f"The {s.on_demand_base} on-demand base task(s) keep the service up through a Spot "
+            "shortage.",
             "In-flight work must survive a SIGTERM: jobs taken from a queue must be idempotent "
             "and return to the queue when a task stops.",
         ]

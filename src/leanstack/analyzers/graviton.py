@@ -163,7 +163,8 @@ class Graviton(Analyzer[GravitonSettings]):
             return self.finding(
                 resource,
                 FindingStatus.NOT_APPLICABLE,
-                f"No catalog price for {cls if cur is None else target} ({engine}) in {resource.region}.",
+                f"No catalog price for {cls if cur is None else target} ({engine}) in "
+                f"{resource.region}.",
             )
         rec = Recommendation(
             id=self.rec_id(resource.address, "graviton"),
@@ -218,7 +219,8 @@ class Graviton(Analyzer[GravitonSettings]):
             return self.finding(
                 resource,
                 FindingStatus.NOT_APPLICABLE,
-                f"No catalog price for {node if cur is None else target} ({engine}) in {resource.region}.",
+                f"No catalog price for {node if cur is None else target} ({engine}) in "
+                f"{resource.region}.",
             )
         rec = Recommendation(
             id=self.rec_id(resource.address, "graviton"),
@@ -252,7 +254,8 @@ class Graviton(Analyzer[GravitonSettings]):
             return self.finding(
                 resource,
                 FindingStatus.INSUFFICIENT_DATA,
-                "No Invocations/Duration series and no estimated usage: the arm64 saving cannot be priced.",
+                "No Invocations/Duration series and no estimated usage: the arm64 saving cannot "
+                "be priced.",
             )
         x86 = unit_price(
             ctx.catalog, "lambda", resource.region, unit="GB-second", arch="x86_64", tier="1"

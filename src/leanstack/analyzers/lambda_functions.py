@@ -81,7 +81,8 @@ class LambdaFunctions(Analyzer[LambdaSettings]):
             yield self.finding(
                 resource,
                 FindingStatus.INSUFFICIENT_DATA,
-                f"{invocations:.0f} invocations in the window, fewer than {settings.min_invocations}.",
+                f"{invocations:.0f} invocations in the window, fewer than "
+                f"{settings.min_invocations}.",
             )
             return
         memory = lambda_memory_mb(resource)
@@ -166,7 +167,8 @@ class LambdaFunctions(Analyzer[LambdaSettings]):
             confidence=confidence_of(used),
             evidence=evidence,
             risks=(
-                "Less memory also means less CPU: a CPU-bound function runs longer (cost unchanged, latency up).",
+                "Less memory also means less CPU: a CPU-bound function runs longer (cost "
+                "unchanged, latency up).",
             ),
             assumptions=(f"Duration unchanged (I/O-bound); GB-seconds at ${rate}.",),
             exclusive_group=f"lambda:{resource.address}",
@@ -221,7 +223,8 @@ class LambdaFunctions(Analyzer[LambdaSettings]):
         return self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"Timeout {timeout:g} s is over {s.timeout_factor:g}x the longest run ({longest:.1f} s): a hung invocation "
+            f"Timeout {timeout:g} s is over {s.timeout_factor:g}x the longest run ({longest:.1f} "
+            "s): a hung invocation "
             f"costs ${per_hung:.5f} instead of ${per_hung_after:.5f}.",
             evidence,
             rec,

@@ -124,14 +124,16 @@ class LogRetention(Analyzer[LogRetentionSettings]):
                 evidence=evidence,
                 risks=(f"Logs older than {keep} days are deleted.",),
                 assumptions=(
-                    "Ingestion volume unknown: the saving cannot be priced, only the growth stopped.",
+                    "Ingestion volume unknown: the saving cannot be priced, only the growth "
+                    "stopped.",
                 ),
                 exclusive_group=f"logs:{resource.address}",
             )
             yield self.finding(
                 resource,
                 FindingStatus.OPPORTUNITY,
-                "Logs are kept forever, so storage grows every month; the volume is unknown, so the saving is not priced.",
+                "Logs are kept forever, so storage grows every month; the volume is unknown, so "
+                "the saving is not priced.",
                 evidence,
                 rec,
             )
@@ -156,10 +158,12 @@ class LogRetention(Analyzer[LogRetentionSettings]):
             confidence=Confidence.MEDIUM,
             evidence=evidence,
             risks=(
-                f"Logs older than {keep} days are deleted; export them to S3 first if they are needed.",
+                f"Logs older than {keep} days are deleted; export them to S3 first if they are "
+                "needed.",
             ),
             assumptions=(
-                f"Storage at ${price.price}/GB-month; stored volume settles at {keep} days of ingestion.",
+                f"Storage at ${price.price}/GB-month; stored volume settles at {keep} days of "
+                "ingestion.",
                 f"Without retention the stored volume grows by {ingest_gb:g} GB every month.",
             ),
             exclusive_group=f"logs:{resource.address}",
@@ -167,8 +171,10 @@ class LogRetention(Analyzer[LogRetentionSettings]):
         yield self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"Logs are kept forever ({stored_gb:g} GB, +{ingest_gb:g} GB/month); {keep} days keeps about "
-            f"{min(stored_gb, steady):.1f} GB: saves ${rec.monthly_savings:.2f}/month now, more every month.",
+            f"Logs are kept forever ({stored_gb:g} GB, +{ingest_gb:g} GB/month); {keep} days "
+            "keeps about "
+            f"{min(stored_gb, steady):.1f} GB: saves ${rec.monthly_savings:.2f}/month now, more "
+            "every month.",
             evidence,
             rec,
         )

@@ -91,8 +91,10 @@ class NatGateway(Analyzer[NatGatewaySettings]):
             yield self.finding(
                 resource,
                 FindingStatus.NO_CHANGE,
-                f"{monthly_gb:.1f} GB/month through NAT costs ${data_cost:.2f} in data processing; an "
-                "S3/DynamoDB gateway endpoint carries that traffic free: measure its share (flow logs) "
+                f"{monthly_gb:.1f} GB/month through NAT costs ${data_cost:.2f} in data "
+                "processing; an "
+                "S3/DynamoDB gateway endpoint carries that traffic free: measure its share (flow "
+                "logs) "
                 "and set nat_gateway.gateway_endpoint_share to price it.",
                 evidence,
             )

@@ -276,7 +276,8 @@ class RdsRightsizing(Analyzer[RdsSettings]):
             )
         conf = confidence_of(cpu_w)
         credit_note = (
-            f" It runs above its {spec.baseline:.0%} baseline: ${current.credits_monthly:.2f}/month "
+            f" It runs above its {spec.baseline:.0%} baseline: "
+            f"${current.credits_monthly:.2f}/month "
             "of surplus CPU credits on top of the instance."
             if current.credits_monthly > 0 and spec.baseline is not None
             else ""
@@ -285,7 +286,8 @@ class RdsRightsizing(Analyzer[RdsSettings]):
             return self.finding(
                 resource,
                 FindingStatus.NO_CHANGE,
-                f"{cls} is the cheapest class that fits the load (${current.total:.2f}/month).{credit_note}",
+                f"{cls} is the cheapest class that fits the load "
+                f"(${current.total:.2f}/month).{credit_note}",
                 evidence,
             )
         risks = [
@@ -368,7 +370,8 @@ class RdsRightsizing(Analyzer[RdsSettings]):
             return self.finding(
                 resource,
                 FindingStatus.NO_CHANGE,
-                f"No connections in {conn_w.days:.1f} days, but the instance cannot be priced here.",
+                f"No connections in {conn_w.days:.1f} days, but the instance cannot be priced "
+                "here.",
                 evidence,
             )
         after = dec(storage) * backup.price
@@ -388,14 +391,16 @@ class RdsRightsizing(Analyzer[RdsSettings]):
                 "check the owners first.",
             ),
             assumptions=(
-                f"The final snapshot is at most the allocated {storage:g} GB, billed as backup storage.",
+                f"The final snapshot is at most the allocated {storage:g} GB, billed as backup "
+                "storage.",
             ),
             exclusive_group=f"db-class:{resource.address}",
         )
         return self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"Idle: no connections in {conn_w.days:.1f} days; deleting it (final snapshot kept) saves "
+            f"Idle: no connections in {conn_w.days:.1f} days; deleting it (final snapshot kept) "
+            "saves "
             f"${rec.monthly_savings:.2f}/month.",
             evidence,
             rec,

@@ -91,7 +91,8 @@ class RdsStorage(Analyzer[RdsStorageSettings]):
         deployment = "multi-az" if multi_az else "single-az"
         max_alloc = as_number(resource.get("max_allocated_storage"))
         note = (
-            f" max_allocated_storage = {max_alloc:g} only caps storage autoscaling: the bill is for "
+            f" max_allocated_storage = {max_alloc:g} only caps storage autoscaling: the bill is "
+            "for "
             f"the allocated {storage:g} GB, so lowering it saves nothing by itself."
             if max_alloc
             else ""
@@ -316,7 +317,8 @@ class RdsStorage(Analyzer[RdsStorageSettings]):
                 evidence=evidence,
                 risks=("History older than 7 days is lost.",),
                 assumptions=(
-                    f"{pi_price.product if pi_price else ''}: ${pi_price.price if pi_price else ''}/vCPU-month, an uncertain catalog row.",
+                    f"{pi_price.product if pi_price else ''}: "
+                    f"${pi_price.price if pi_price else ''}/vCPU-month, an uncertain catalog row.",
                 ),
                 exclusive_group=f"db-pi:{resource.address}",
             )
@@ -366,11 +368,13 @@ class RdsStorage(Analyzer[RdsStorageSettings]):
             )
         elif pi_cost is not None:
             parts.append(
-                f"Performance Insights is off; its 7-day tier is free, paid retention would add ${pi_cost:.2f}/month"
+                "Performance Insights is off; its 7-day tier is free, paid retention would add "
+                f"${pi_cost:.2f}/month"
             )
         if current_em is not None:
             parts.append(
-                f"Enhanced Monitoring every {em_interval:g} s costs about ${current_em:.2f}/month in CloudWatch Logs"
+                f"Enhanced Monitoring every {em_interval:g} s costs about ${current_em:.2f}/month "
+                "in CloudWatch Logs"
             )
         elif em_60 is not None:
             parts.append(

@@ -181,8 +181,10 @@ class Serverless(Analyzer[ServerlessSettings]):
             "front_door": s.front_door,
         }
         where = (
-            f"{monthly_requests / 1e6:,.2f}M requests/month at {avg_s:.2f} s each (wall time, billed) "
-            f"would cost ${lam:.2f}/month on Lambda ({s.memory_mb} MB) vs ${fargate:.2f} on Fargate; "
+            f"{monthly_requests / 1e6:,.2f}M requests/month at {avg_s:.2f} s each (wall time, "
+            "billed) "
+            f"would cost ${lam:.2f}/month on Lambda ({s.memory_mb} MB) vs ${fargate:.2f} on "
+            "Fargate; "
             f"break-even at {float(break_even) / 1e6:,.2f}M requests/month."
         )
         if lam >= fargate:
@@ -202,7 +204,8 @@ class Serverless(Analyzer[ServerlessSettings]):
             evidence=evidence,
             risks=(
                 "Cold starts add latency; provisioned concurrency to hide them costs extra.",
-                "Streaming responses and long-lived connections need Lambda response streaming or a redesign.",
+                "Streaming responses and long-lived connections need Lambda response streaming or "
+                "a redesign.",
                 "Above the break-even volume Lambda costs more than Fargate.",
             ),
             assumptions=("Billed duration = recorded response time; free tiers excluded.",),

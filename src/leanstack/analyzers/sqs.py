@@ -54,7 +54,7 @@ class SqsSettings(DataGateSettings):
 
 @register
 class Sqs(Analyzer[SqsSettings]):
-    """Flag idle queues and propose long polling (receive_wait_time_seconds = 20) for empty receives.
+    """Flag idle queues; propose long polling (receive_wait_time_seconds = 20) for empty receives.
 
     Savings are the receive requests long polling removes, at the catalog's per-request price.
     """
@@ -204,7 +204,8 @@ class Sqs(Analyzer[SqsSettings]):
                 "A consumer's receive call waits up to 20 s: check its HTTP timeout is longer.",
             ),
             assumptions=(
-                f"{s.pollers} poller(s) (setting); empty receives at ${price.price} per 1M requests, before the free tier.",
+                f"{s.pollers} poller(s) (setting); empty receives at ${price.price} per 1M "
+                "requests, before the free tier.",
             ),
             exclusive_group=f"queue:{resource.address}",
         )

@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
         """List the analyzers, their settings (defaults, descriptions) and the metrics they read."""
         from leanstack.analyzers import registry
 
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, cls in registry().items():
             settings = []
             for field_name, info in cls.settings_model.model_fields.items():
@@ -212,7 +212,9 @@ def register(app: typer.Typer) -> None:
             lines.append(f"  applies to: {', '.join(row['applies_to']) or '(the whole stack)'}")
             lines.append(f"  metrics:    {', '.join(row['needs']) or '(none)'}")
             for s in row["settings"]:
-                lines.append(f"  --set {row['name']}.{s['name']}={s['default']}  {s['description']}")
+                lines.append(
+                    f"  --set {row['name']}.{s['name']}={s['default']}  {s['description']}"
+                )
             lines.append("")
         write_output("\n".join(lines), None)
 
@@ -282,7 +284,9 @@ def register(app: typer.Typer) -> None:
         )
         for issue in (*priced.issues, *result.issues):
             err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
-        if any(i.severity is Severity.ERROR and i.where in ("--set", "--only") for i in result.issues):
+        if any(
+            i.severity is Severity.ERROR and i.where in ("--set", "--only") for i in result.issues
+        ):
             raise typer.Exit(2)
         if output_format is AnalyzeFormat.JSON:
             text = json.dumps(analysis_to_json(result, priced), indent=2)
