@@ -164,3 +164,20 @@ def test_parity_stack_is_valid_terraform_syntax() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_state_json_from_terraform_show(tmp_path: Path) -> None:
+    # `terraform show -json` without a plan file prints the state: same modules, under "values".
+    plan = json.loads((PARITY / "plan.json").read_text())
+    state = {
+        "format_version": "1.0",
+        "terraform_version": "1.11.4",
+        "values": plan["planned_values"],
+    }
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    result = load_stack(path)
+    assert not result.issues
+    addresses = {r.address for r in result.resources}
+    assert addresses == {r.address for r in load_stack(PARITY).resources}
+    assert all(r.refs == {} for r in result.resources)  # a state has no configuration
