@@ -323,3 +323,26 @@ def test_unknown_resource_and_bad_path_are_skipped() -> None:
     assert "not declared" in lines[0]
     assert "cannot read the change path" in lines[1]
     assert "module 'missing' is not called" in lines[2]
+
+
+def test_file_changed_between_plan_and_apply_is_refused(copy_stack: Callable[[str], Path]) -> None:
+    root = copy_stack("basic")
+    plan = plan_patch(root, BASIC)
+    with open(root / "terraform.tfvars", "a") as handle:
+        handle.write("# a late edit\n")
+    before = tree_digest(root)
+    result = apply_patch(plan, run_fmt=False)
+    assert not result.ok and not result.written
+    assert result.problems == ("terraform.tfvars: changed while the patch was being made",)
+    assert tree_digest(root) == before
+
+
+def test_crlf_files_keep_their_line_endings(copy_stack: Callable[[str], Path]) -> None:
+    root = copy_stack("basic")
+    main = root / "main.tf"
+    main.write_bytes(main.read_bytes().replace(b"\n", b"\r\n"))
+    plan = plan_patch(root, [r for r in BASIC if r.recommendation in ("spot", "target")])
+    after = next(f.after for f in plan.files if f.relpath == "main.tf")
+    assert after.count(b"\n") == after.count(b"\r\n")
+    assert b"target_value       = 55.0 # percent\r\n" in after
+    assert b"  capacity_provider_strategy {\r\n" in after

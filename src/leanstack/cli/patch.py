@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from leanstack.cli._common import fail, warn
+from leanstack.cli._common import err_console, fail, warn
 
 if TYPE_CHECKING:
     from leanstack.model.issues import Issue
@@ -66,7 +66,8 @@ def patch_command(
     var_files: tuple[str, ...] = ()
     if report_or_path.is_dir():
         root = report_or_path
-        requests, alternatives = _analyze_for_patch(root)
+        with err_console.status("analyzing the stack..."):
+            requests, alternatives = _analyze_for_patch(root)
         known = {r.recommendation for r in requests}
         if not ids:
             for loser, winner in alternatives.items():
@@ -97,9 +98,15 @@ def patch_command(
             for note in left_out:
                 warn(note)
         root = _stack_root(report_or_path, changes.stack_path, stack)
+        if root.is_file():
+            fail(f"{root}: is a plan file, not a Terraform directory; pass --stack DIR")
         if not root.is_dir():
             fail(f"{root}: the stack directory does not exist; pass --stack PATH")
         expected = dict(changes.files)
+        if changes.input_kind == "plan":
+            # The hashes are the plan file's: the configuration is checked by `before` values.
+            warn(f"{report_or_path}: made from a plan; the configuration files are not hashed")
+            expected = {}
         var_files = changes.var_files
         requests = changes.requests
         stale = stale_files(root, expected)
@@ -247,12 +254,14 @@ def diff_command(
         head_path = head
         if not base.is_dir():
             fail(f"{base}: not a stack directory")
-        base_entries, base_issues_list = estimate_stack(base)
+        with err_console.status(f"pricing {base}..."):
+            base_entries, base_issues_list = estimate_stack(base)
         base_issues = list(base_issues_list)
         base_label = str(base)
     if not head_path.is_dir():
         fail(f"{head_path}: not a stack directory")
-    head_entries, head_issues = estimate_stack(head_path)
+    with err_console.status(f"pricing {head_path}..."):
+        head_entries, head_issues = estimate_stack(head_path)
     issues = [*base_issues, *head_issues]
     diff = diff_costs(
         base_entries,

@@ -65,6 +65,10 @@ def unwritable(plan: PatchPlan) -> list[str]:
         if target.exists() and not target.is_file():
             problems.append(f"{patch.relpath}: cannot write: not a regular file")
             continue
+        current = target.read_bytes() if target.is_file() else None
+        if current != patch.before:
+            problems.append(f"{patch.relpath}: changed while the patch was being made")
+            continue
         if not target.parent.is_dir():
             problems.append(f"{patch.relpath}: cannot write: {target.parent} is not a directory")
             continue

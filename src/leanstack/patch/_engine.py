@@ -476,9 +476,12 @@ def _drop_conflicts(edits: list[_Edit], skipped: list[Skipped]) -> list[_Edit]:
 def _apply_edits(data: bytes, edits: list[_Edit]) -> bytes:
     out: list[bytes] = []
     pos = 0
+    # New lines follow the file's line endings (a CRLF file stays CRLF).
+    crlf = b"\r\n" in data
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
         out.append(data[pos : edit.start])
-        out.append(edit.text.encode("utf-8"))
+        text = edit.text.replace("\r\n", "\n").replace("\n", "\r\n") if crlf else edit.text
+        out.append(text.encode("utf-8"))
         pos = max(pos, edit.end)
     out.append(data[pos:])
     return b"".join(out)

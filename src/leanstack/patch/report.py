@@ -30,6 +30,7 @@ class ReportChanges:
     recommendation_ids: tuple[str, ...]
     var_files: tuple[str, ...] = ()
     titles: Mapping[str, str] = field(default_factory=dict)
+    input_kind: str = "hcl"
     alternatives: Mapping[str, str] = field(default_factory=dict)
 
     def default_selection(self) -> tuple[ReportChanges, tuple[str, ...]]:
@@ -71,6 +72,7 @@ class ReportChanges:
             recommendation_ids=tuple(i for i in self.recommendation_ids if i in wanted),
             var_files=self.var_files,
             titles=self.titles,
+            input_kind=self.input_kind,
             alternatives={k: v for k, v in self.alternatives.items() if k in wanted},
         )
 
@@ -188,6 +190,7 @@ def report_changes(data: Any, path: Path) -> ReportChanges | Issue:
         recommendation_ids=tuple(ids),
         var_files=tuple(str(v) for v in var_files) if isinstance(var_files, list) else (),
         titles=titles,
+        input_kind=str(stack.get("input_kind") or "hcl"),
         alternatives=losing_alternatives(ranked),
     )
 
