@@ -878,10 +878,6 @@ def _span(span: Span) -> SourceSpan:
     return SourceSpan(file=span.file, start_line=span.start, end_line=span.end)
 
 
-def _export(value: Any) -> Any:
-    return plain(value)
-
-
 def load_hcl(
     root: Path, var_files: Sequence[Path], variables: Mapping[str, str]
 ) -> tuple[list[Resource], Stack]:
@@ -911,7 +907,6 @@ def _load(
 
 
 def _collect(module: ModuleInstance, ev: Evaluator, out: list[Resource]) -> None:
-    stack = module.stack
     for group in module.resource_groups.values():
         for instance in group.instances(ev):
             out.append(_build(instance, ev))
@@ -923,7 +918,6 @@ def _collect(module: ModuleInstance, ev: Evaluator, out: list[Resource]) -> None
         for child in call.instances(ev):
             for name in child.config.variables:
                 child.var(name, ev)
-    del stack
 
 
 def _build(instance: ResourceInstance, ev: Evaluator) -> Resource:
@@ -946,7 +940,7 @@ def _build(instance: ResourceInstance, ev: Evaluator) -> Resource:
             span = block.attrs[name].span if name in block.attrs else block.span
             stack.eval_issue(exc, span)
             value, found = UNKNOWN, NO_REFS
-        attrs[name] = _export(value)
+        attrs[name] = plain(value)  # lazy resource/module objects -> UNKNOWN
         own = sorted(r for r in found if r != instance.address)
         if own:
             refs[name] = tuple(own)

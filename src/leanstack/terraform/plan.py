@@ -291,7 +291,7 @@ def load_plan(data: Mapping[str, Any], where: str) -> tuple[list[Resource], list
             found.discard(address)
             if found:
                 refs[attr] = tuple(sorted(found))
-        region = _region(values, resource_config, config, regions)
+        region = _region(values, resource_config, regions)
         if region is UNKNOWN:
             message = (
                 f'the region of provider "{resource_config.get("provider_config_key", "aws")}" '
@@ -324,10 +324,7 @@ def load_plan(data: Mapping[str, Any], where: str) -> tuple[list[Resource], list
 
 
 def _region(
-    values: Mapping[str, Any],
-    resource_config: Mapping[str, Any],
-    config: _ConfigModule | None,
-    regions: Mapping[str, Any],
+    values: Mapping[str, Any], resource_config: Mapping[str, Any], regions: Mapping[str, Any]
 ) -> Any:
     own = values.get("region")
     if isinstance(own, str) and _REGION_RE.match(own):
@@ -340,5 +337,4 @@ def _region(
         short = key.rsplit(":", 1)[1]
         if short in regions:
             return regions[short]
-    del config
     return regions.get("aws", DEFAULT_REGION)
