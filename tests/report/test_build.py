@@ -213,8 +213,24 @@ def test_success_metrics_from_load_balancer_series() -> None:
     assert metrics["Availability (requests without 5xx)"].current == "99.000"
     assert metrics["Response time p50"].current == "150"  # median of half 100 ms, half 200 ms
     assert metrics["Response time p95"].current == "200"
+    assert "per-period Average" in metrics["Response time p95"].source
     reduction = metrics["Infrastructure cost reduction"]
     assert reduction.target == str((Decimal(10) / cost * 100).quantize(Decimal("0.1")))
+
+
+def test_recorded_percentile_statistics_are_preferred() -> None:
+    n = 24 * 60
+    p95 = np.full(n, 0.5)
+    p95[:10] = 3.0  # a few slow minutes do not make the typical p95
+    report = _build(metrics={"aws_lb.main": [
+        _series("TargetResponseTime", np.full(n, 0.1)),
+        _series("TargetResponseTime", p95, statistic="p95"),
+        _series("TargetResponseTime", np.full(n, 9.0), statistic="p99"),
+    ]})
+    metrics = {m.name: m for m in report.success_metrics}
+    assert metrics["Response time p95"].current == "500"
+    assert "recorded p95" in metrics["Response time p95"].source
+    assert metrics["Response time p50"].current == "100"  # from Average, never from p99
 
 
 def test_success_metrics_without_series_say_not_recorded() -> None:

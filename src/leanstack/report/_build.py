@@ -861,8 +861,19 @@ def _monitoring(
 # --- success metrics ------------------------------------------------------------------------
 
 
-def _find(series: Mapping[str, list[MetricSeries]], metric: str) -> list[MetricSeries]:
-    return [s for items in series.values() for s in items if s.metric == metric]
+def _find(
+    series: Mapping[str, list[MetricSeries]], metric: str, prefer: Sequence[str] = ()
+) -> list[MetricSeries]:
+    """One series of `metric` per resource: the first preferred statistic, else the fullest."""
+    rank = {stat.lower(): i for i, stat in enumerate(prefer)}
+    out = []
+    for items in series.values():
+        candidates = [s for s in items if s.metric == metric]
+        if candidates:
+            out.append(
+                min(candidates, key=lambda s: (rank.get(s.statistic.lower(), len(rank)), -s.points))
+            )
+    return out
 
 
 def _monthly_total(items: Sequence[MetricSeries]) -> Decimal | None:
@@ -886,7 +897,7 @@ def _success_metrics(
     series: Mapping[str, list[MetricSeries]], totals: Totals
 ) -> list[SuccessMetric]:
     out: list[SuccessMetric] = []
-    requests = _find(series, "RequestCount")
+    requests = _find(series, "RequestCount", ("Sum",))
     monthly_requests = _monthly_total(requests)
     if monthly_requests and monthly_requests > 0:
         million = Decimal(1_000_000)
@@ -931,11 +942,21 @@ def _success_metrics(
             ),
         )
     )
-    latency = [s for s in _find(series, "TargetResponseTime") if s.points]
     for q in (50, 95):
+        # A recorded pNN statistic is the real percentile of each period: report its median
+        # (a typical period). Otherwise take the percentile of the per-period averages.
+        latency = [
+            s for s in _find(series, "TargetResponseTime", (f"p{q}", "Average")) if s.points
+        ]
         if latency:
             s = max(latency, key=lambda item: item.points)
-            value = Decimal(repr(s.percentile(q))) * 1000
+            exact = s.statistic.lower() == f"p{q}"
+            value = Decimal(repr(s.percentile(50 if exact else q))) * 1000
+            how = (
+                f"median over the periods of the recorded p{q}"
+                if exact
+                else f"p{q} of the per-period {s.statistic} values"
+            )
             out.append(
                 SuccessMetric(
                     name=f"Response time p{q}",
@@ -944,8 +965,8 @@ def _success_metrics(
                     unit="ms",
                     direction="at_most",
                     source=(
-                        f"{s.resource} TargetResponseTime ({s.statistic} per {s.period_s} s), "
-                        f"p{q} over {s.window_days:.1f} days; target: no worse than today"
+                        f"{s.resource} TargetResponseTime per {s.period_s} s: {how}, over "
+                        f"{s.window_days:.1f} days; target: no worse than today"
                     ),
                 )
             )
@@ -960,7 +981,9 @@ def _success_metrics(
                     source="not recorded: no TargetResponseTime series with data",
                 )
             )
-    errors = _find(series, "HTTPCode_Target_5XX_Count") + _find(series, "HTTPCode_ELB_5XX_Count")
+    errors = _find(series, "HTTPCode_Target_5XX_Count", ("Sum",)) + _find(
+        series, "HTTPCode_ELB_5XX_Count", ("Sum",)
+    )
     monthly_errors = _monthly_total(errors)
     if monthly_requests and monthly_errors is not None:
         availability = (1 - monthly_errors / monthly_requests) * 100
@@ -985,7 +1008,7 @@ def _success_metrics(
                 source="not recorded: needs RequestCount and HTTPCode_*_5XX_Count series",
             )
         )
-    healthy = [s for s in _find(series, "HealthyHostCount") if s.points]
+    healthy = [s for s in _find(series, "HealthyHostCount", ("Minimum",)) if s.points]
     if healthy:
         s = max(healthy, key=lambda item: item.points)
         present = s.present()
