@@ -58,6 +58,27 @@ class AnalysisResult:
     analyzers: tuple[str, ...] = ()
 
 
+def index_metrics(series: Iterable[MetricSeries]) -> dict[str, dict[str, MetricSeries]]:
+    """Series by resource: `Metric:Statistic` for each, and `Metric` for the default statistic.
+
+    The default is CloudWatch's (Sum for counts, Average otherwise), else the first recorded;
+    of several periods the finest wins.
+    """
+    from leanstack.usage.catalog import default_statistic
+
+    out: dict[str, dict[str, MetricSeries]] = defaultdict(dict)
+    for s in sorted(series, key=lambda s: (s.resource, s.metric, s.statistic, -s.period_s)):
+        by_metric = out[s.resource]
+        by_metric[f"{s.metric}:{s.statistic}"] = s
+        plain = by_metric.get(s.metric)
+        if plain is None or (
+            s.statistic == default_statistic(s.metric)
+            and (plain.statistic != s.statistic or s.period_s <= plain.period_s)
+        ):
+            by_metric[s.metric] = s
+    return dict(out)
+
+
 def _priced_map(estimate_or_priced: Any) -> dict[str, PricedResource]:
     items: Iterable[Any]
     if hasattr(estimate_or_priced, "resources"):

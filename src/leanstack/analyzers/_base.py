@@ -82,9 +82,24 @@ class AnalysisContext:
             key=lambda r: r.address,
         )
 
-    def series(self, address: str, metric: str) -> MetricSeries | None:
-        """The recorded series of one metric of one resource, if any."""
-        return self.metrics.get(address, {}).get(metric)
+    def series(
+        self, address: str, metric: str, prefer: tuple[str, ...] = ()
+    ) -> MetricSeries | None:
+        """The recorded series of one metric of one resource, if any.
+
+        `metrics[address]` maps `Metric` to the default-statistic series and may also map
+        `Metric:Statistic` to each statistic recorded; `prefer` names statistics to try first
+        (the hottest task's `Maximum` for sizing, the `Average` target tracking sees).
+        """
+        by_metric = self.metrics.get(address, {})
+        for statistic in prefer:
+            found = by_metric.get(f"{metric}:{statistic}")
+            if found is not None:
+                return found
+            plain = by_metric.get(metric)
+            if plain is not None and plain.statistic == statistic:
+                return plain
+        return by_metric.get(metric)
 
     def referenced(self, resource: Resource, attr: str | None = None) -> list[Resource]:
         """Resources this one references (through one attribute, or any)."""
@@ -229,6 +244,7 @@ class Window:
         data = self.present * scale
         out: dict[str, Any] = {
             "metric": self.series.metric,
+            "statistic": self.series.statistic,
             "window_days": round(self.days, 2),
             "coverage": round(self.coverage, 4),
             "points": self.points,

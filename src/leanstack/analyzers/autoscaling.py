@@ -105,7 +105,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             )
             return
         policy_address = scaling.policy_addresses.get(tt.name, "")
-        cpu = ctx.series(resource.address, "CPUUtilization")
+        cpu = ctx.series(resource.address, "CPUUtilization", ("Average",))
         win = window(cpu, settings.lookback_days) if cpu else None
         reason = gate(win, settings, "CPUUtilization")
         if reason or win is None or cpu is None:
@@ -126,9 +126,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         slo = SloSettings(
             breach_threshold=settings.breach_threshold, max_breach_share=settings.max_breach_share
         )
-        rows = compare_targets(
-            load, scaling.config, tt, ("current", settings.seed_target, "optimizer"), slo=slo
-        )
+        rows = compare_targets(load, scaling.config, tt, ("current", settings.seed_target), slo=slo)
         if not rows:
             yield self.finding(
                 resource,
@@ -152,7 +150,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 seed_note = (
                     f" The seed's {seed.target:g}% target would cost "
                     f"${seed.monthly_cost:.2f}/month "
-                    f"({seed.task_hours:.0f} task-hours vs {current.task_hours:.0f}): a lower "
+                    f"({seed.task_hours:.1f} task-hours vs {current.task_hours:.1f}): a lower "
                     "target runs more tasks, not fewer."
                 )
             else:
@@ -198,6 +196,17 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             "breach_minutes": best.breach_minutes,
             "breach_share": round(best.breach_share, 6),
         }
+        evidence["replay"].append(
+            {
+                "label": "optimizer",
+                "target": chosen.policy.target,
+                "min_capacity": chosen.config.min_capacity,
+                "task_hours": evidence["optimizer"]["task_hours"],
+                "monthly_cost": evidence["optimizer"]["monthly_cost"],
+                "breach_minutes": best.breach_minutes,
+                "breach_share": round(best.breach_share, 6),
+            }
+        )
         current_cost = current.monthly_cost
         same = (
             chosen.policy.target == tt.target

@@ -122,8 +122,9 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
                 "analyzer.",
                 {"notes": notes},
             )
-        cpu_series = ctx.series(address, "CPUUtilization")
-        mem_series = ctx.series(address, "MemoryUtilization")
+        # The hottest task is the one that saturates or runs out of memory.
+        cpu_series = ctx.series(address, "CPUUtilization", ("Maximum",))
+        mem_series = ctx.series(address, "MemoryUtilization", ("Maximum",))
         cpu_win = window(cpu_series, s.lookback_days) if cpu_series else None
         mem_win = window(mem_series, s.lookback_days) if mem_series else None
         reasons = [
@@ -209,7 +210,7 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
                 address,
                 FindingStatus.NO_CHANGE,
                 f"{svc.cpu_units} CPU / {svc.memory_mib} MiB is already the cheapest size that "
-                f"holds the load (needs {need_vcpu:.2f} vCPU, {need_mib:.0f} MiB).",
+                f"holds the load ({self._needs(need_vcpu, need_mib, keep_cpu, keep_mem)}).",
                 evidence,
             )
         if rate.hourly >= current.hourly:
@@ -274,6 +275,12 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
             evidence,
             rec,
         )
+
+    @staticmethod
+    def _needs(vcpu: float, mib: float, keep_cpu: bool, keep_mem: bool) -> str:
+        cpu = "CPU kept: autoscaling tracks it" if keep_cpu else f"needs {vcpu:.2f} vCPU"
+        mem = "memory kept: autoscaling tracks it" if keep_mem else f"needs {mib:.0f} MiB"
+        return f"{cpu}; {mem}"
 
     @staticmethod
     def _cpu_need(

@@ -86,7 +86,8 @@ class Serverless(Analyzer[ServerlessSettings]):
             return
         source = self._request_source(resource, ctx)
         req_s = ctx.series(source, "RequestCount")
-        rt_s = ctx.series(source, "TargetResponseTime")
+        # Lambda bills the mean duration: the Average, not a percentile.
+        rt_s = ctx.series(source, "TargetResponseTime", ("Average",))
         req = window(req_s, settings.lookback_days) if req_s else None
         rt = window(rt_s, settings.lookback_days) if rt_s else None
         reason = gate(req, settings, "RequestCount") or gate(rt, settings, "TargetResponseTime")
@@ -171,6 +172,7 @@ class Serverless(Analyzer[ServerlessSettings]):
             "TargetResponseTime": rt.evidence(unit="s"),
             "monthly_requests": round(monthly_requests, 0),
             "avg_response_s": round(avg_s, 4),
+            "response_time_statistic": rt.series.statistic,
             "lambda_memory_mb": s.memory_mb,
             "lambda_per_million_requests": str((per_request * 1_000_000).quantize(Decimal("0.01"))),
             "lambda_monthly": str(lam.quantize(Decimal("0.01"))),

@@ -165,11 +165,12 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
 
 
 def read_metrics(store_path: Path, addresses: list[str]) -> dict[str, dict[str, MetricSeries]]:
-    """Every stored series of these resources."""
+    """Every stored series of these resources, every statistic (see `index_metrics`)."""
+    from leanstack.analysis import index_metrics
     from leanstack.usage.store import MetricStore
 
     with MetricStore(store_path, read_only=True) as store:
-        return {a: s for a in addresses if (s := store.for_resource(a))}
+        return index_metrics(s for a in addresses for s in store.all_series(a))
 
 
 def register(app: typer.Typer) -> None:
