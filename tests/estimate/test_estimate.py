@@ -122,22 +122,30 @@ def test_langfuse_stack_in_an_uncatalogued_region() -> None:
 
 def test_opg_environment_stack() -> None:
     found = by_address(run(OPG / "environment"))
-    services = {a: r for a, r in found.items() if r.type == "aws_ecs_service"}
-    assert {
-        "module.eu-west-1.aws_ecs_service.api",
-        "module.eu-west-1.aws_ecs_service.front",
-        "module.eu-west-1.aws_ecs_service.admin",
-        "module.eu-west-1.aws_ecs_service.pdf",
-    } <= set(services)
-    for resource in services.values():
-        assert resource.status is PricingStatus.PRICED and resource.region == "eu-west-1"
-        assert resource.monthly_cost > 0
+    vcpu, gb = Decimal("0.04048"), Decimal("0.004445")  # eu-west-1 Fargate x86 list prices
+    # modules/environment/ecs_*.tf: task sizes; desired 1 each, clamped to autoscaling minima.
+    sizes = {"admin": (256, 512), "api": (512, 1024), "front": (1024, 2048), "pdf": (2048, 4096)}
+    for name, (cpu, memory) in sizes.items():
+        service = found[f"module.eu-west-1.aws_ecs_service.{name}"]
+        assert service.status is PricingStatus.PRICED and service.region == "eu-west-1"
+        assert (service.details["cpu_units"], service.details["memory_mib"]) == (cpu, memory)
+        per_task = (Decimal(cpu) / 1024 * vcpu + Decimal(memory) / 1024 * gb) * 730
+        tasks = service.details["tasks"]
+        assert isinstance(tasks, int)
+        assert cents(service.monthly_cost) == cents(tasks * per_task)
+        assert service.monthly_cost_max is not None
+    mock = found["module.eu-west-1.module.mock_onelogin.aws_ecs_service.mock_onelogin"]
+    assert mock.details["tasks_by_provider"] == {"FARGATE_SPOT": 1}
+    assert all("Spot" in c.name for c in mock.components)
     aurora = found[
         "module.eu-west-1.module.api_aurora[0].aws_rds_cluster_instance.serverless_instances[0]"
     ]
-    assert aurora.status is PricingStatus.PRICED and aurora.monthly_cost_max is not None
+    # Serverless v2 at its 0.5 ACU floor, range up to 4 ACUs, eu-west-1 $0.14/ACU-hour.
+    assert cents(aurora.monthly_cost) == cents(Decimal("0.5") * 730 * Decimal("0.14"))
+    assert cents(aurora.monthly_cost_max) == cents(4 * 730 * Decimal("0.14"))
     queue = found["module.eu-west-1.aws_sqs_queue.pdf_fifo_queue"]
     assert queue.details["queue_type"] == "fifo"
+    assert queue.components[0].usage_based and queue.components[0].monthly_quantity is None
 
 
 def test_opg_region_stack() -> None:
@@ -149,6 +157,12 @@ def test_opg_region_stack() -> None:
         # node_type comes from a workspace lookup the loader cannot resolve, or eu-west-2
         # has no prices: either way a reason, never a silent $0.
         assert cache.status is PricingStatus.UNKNOWN and cache.reason
+    ip_blocker = "module.{}.module.ip_blocker.aws_lambda_function.block_ips_lambda"
+    priced_fn = found[ip_blocker.format("eu-west-1")]
+    assert priced_fn.status is PricingStatus.PRICED and priced_fn.details["memory_mb"] == 128
+    assert all(c.usage_based and c.monthly_quantity is None for c in priced_fn.components)
+    unpriced_fn = found[ip_blocker.format("eu-west-2")]
+    assert unpriced_fn.status is PricingStatus.UNKNOWN and "eu-west-2" in unpriced_fn.reason
 
 
 @pytest.mark.parametrize(
