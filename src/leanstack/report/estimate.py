@@ -287,7 +287,21 @@ def _resource_json(resource: PricedResource) -> dict[str, Any]:
         else None
     )
     out["components"] = [_component_json(c) for c in resource.components]
+    out["details"] = {key: _jsonable(value) for key, value in resource.details.items()}
     return out
+
+
+def _jsonable(value: object) -> object:
+    """Details as JSON: Decimals as strings, mappings and sequences recursively."""
+    if isinstance(value, Decimal):
+        return plain_decimal(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def estimate_to_dict(result: Estimate) -> dict[str, Any]:
