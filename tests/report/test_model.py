@@ -111,3 +111,9 @@ def test_bad_report_files_are_one_clear_line(tmp_path: Path, text: str, expected
 def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="cannot read"):
         load_report(tmp_path / "absent.json")
+
+
+def test_reading_the_fixture_gives_the_built_report() -> None:
+    from report_canonical import canonical_report
+
+    assert load_report(FIXTURE) == canonical_report()

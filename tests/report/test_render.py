@@ -119,8 +119,8 @@ def test_html_is_self_contained(report: Report) -> None:
     assert "@import" not in html and "url(" not in html
     external = set(re.findall(r"https?://[^\s\"'<>]+", html))
     assert external <= {"http://www.w3.org/2000/svg"}
-    assert html.count('<svg class="chart"') == 4 + sum(
-        len(r.metrics) for r in report.load.resources)
+    assert html.count('<svg class="chart"') == 4 + len(
+        {(r.address, m.metric) for r in report.load.resources for m in r.metrics})
     assert report.catalog.date in html and report.catalog.source in html
 
 
@@ -132,3 +132,23 @@ def test_html_escapes_text_from_the_report(report: Report) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'aws_x.y"><b>' not in html
+
+
+def test_html_charts_one_statistic_per_metric() -> None:
+    import numpy as np
+
+    from leanstack.usage.series import MetricSeries
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    series = [
+        MetricSeries(resource="aws_lb.main", metric="TargetResponseTime", statistic=stat,
+                     period_s=60, start=start, values=np.full(600, value))
+        for stat, value in (("p99", 0.9), ("Average", 0.1), ("p50", 0.08))
+    ]
+    built = build_report(priced=priced(), metrics={"aws_lb.main": series},
+                         catalog_date="2026-11-26", catalog_source="test", stack=STACK,
+                         tool_version="t", generated_at=start)
+    html = render(built, "html")
+    assert html.count('<svg class="chart"') == 4 + 1
+    assert "(Average per 60 s)" in html and "(p99 per 60 s)" not in html
+    assert render(built, "markdown").count("| TargetResponseTime (") == 3

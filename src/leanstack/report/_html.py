@@ -30,7 +30,7 @@ from leanstack.report._format import (
     value_text,
     window_text,
 )
-from leanstack.report._types import Report
+from leanstack.report._types import MetricLoad, Report
 
 # Bars beyond this many resources are folded into one "other resources" bar.
 MAX_RESOURCE_BARS = 15
@@ -79,13 +79,34 @@ def _charts_for(report: Report, colours: dict[str, str]) -> dict[str, Markup]:
     }
 
 
+_STAT_PREFERENCE = ("average", "maximum", "sum", "minimum")
+
+
+def _one_per_metric(metrics: list[MetricLoad]) -> list[MetricLoad]:
+    """One chart per metric: the statistic with capacity lines, else Average, Maximum, ...
+
+    The other statistics of the metric stay in the tables of every format.
+    """
+    chosen: dict[str, MetricLoad] = {}
+
+    def rank(m: MetricLoad) -> tuple[int, int]:
+        stat = m.statistic.lower()
+        order = _STAT_PREFERENCE.index(stat) if stat in _STAT_PREFERENCE else len(_STAT_PREFERENCE)
+        return (0 if m.capacity else 1, order)
+
+    for m in metrics:
+        if m.metric not in chosen or rank(m) < rank(chosen[m.metric]):
+            chosen[m.metric] = m
+    return [m for m in metrics if chosen[m.metric] is m]
+
+
 def render_html(report: Report) -> str:
     """The report as one HTML page that needs no network to view."""
     colours = _charts.service_colours(report)
     # Metrics with capacity lines get a full-width chart; the rest share a two-column grid.
     loads: list[dict[str, Any]] = []
     for res in report.load.resources:
-        for metric in res.metrics:
+        for metric in _one_per_metric(res.metrics):
             wide = bool(metric.capacity)
             chart = (_charts.load_chart(res.address, metric) if wide else
                      _charts.load_chart(res.address, metric, width=540, height=210, right=90))
