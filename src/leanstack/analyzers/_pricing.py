@@ -1,8 +1,10 @@
 """Catalog prices the analyzers compare: a resource as it is, and as it would be.
 
-Every rate comes from the catalog (`Catalog.matches`), with the rows it used, so a finding can
-say where each figure comes from. None means "no catalog price": the analyzer then says so
-instead of showing $0.
+Hourly rates come from the cost models' helpers (`leanstack.resources.fargate_hourly`,
+`rds_instance_hourly`, `elasticache_node_hourly`), so an analyzer's "before" matches the
+estimate; the catalog rows behind them are looked up too, so a finding can say where each
+figure comes from. None means "no catalog price": the analyzer then says so instead of
+showing $0.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ from decimal import Decimal
 from leanstack.catalog import Catalog
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.pricing import Price, PriceQuery
-
-MIB_PER_GB = Decimal(1024)
+from leanstack.resources import (
+    PriceNotFound,
+    elasticache_node_hourly,
+    fargate_hourly,
+    rds_instance_hourly,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,10 @@ def fargate_rate(
     )
     if vcpu is None or mem is None:
         return None
-    hourly = Decimal(cpu_units) / 1024 * vcpu.price + Decimal(memory_mib) / MIB_PER_GB * mem.price
+    try:
+        hourly = fargate_hourly(catalog, region, cpu_units, memory_mib, arch, capacity)
+    except PriceNotFound:
+        return None
     return Rate(hourly, (vcpu, mem))
 
 
@@ -108,7 +117,8 @@ def rds_rate(
         instance_type=instance_class,
         deployment="multi-az" if multi_az else "single-az",
     )
-    return Rate(price.price, (price,)) if price else None
+    hourly = rds_instance_hourly(catalog, region, instance_class, engine, multi_az)
+    return Rate(hourly, (price,)) if price is not None and hourly is not None else None
 
 
 def rds_classes(catalog: Catalog, region: str, engine: str, multi_az: bool) -> list[str]:
@@ -129,7 +139,8 @@ def cache_rate(catalog: Catalog, region: str, node_type: str, engine: str) -> Ra
     price = unit_price(
         catalog, "elasticache", region, unit="node-hour", engine=engine, instance_type=node_type
     )
-    return Rate(price.price, (price,)) if price else None
+    hourly = elasticache_node_hourly(catalog, region, node_type, engine)
+    return Rate(hourly, (price,)) if price is not None and hourly is not None else None
 
 
 def cache_node_types(catalog: Catalog, region: str, engine: str) -> list[str]:

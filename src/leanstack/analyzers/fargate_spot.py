@@ -28,6 +28,8 @@ from leanstack.model.findings import (
 )
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource
+from leanstack.resources import split_tasks as place_tasks
+from leanstack.resources.aws_ecs_service import StrategyItem
 
 SPOT_WARNING_S = 120
 
@@ -53,23 +55,20 @@ class FargateSpotSettings(AnalyzerSettings):
 
 
 def split_tasks(tasks: int, base: int, od_weight: int, spot_weight: int) -> tuple[int, int]:
-    """(on-demand, spot) tasks: base first, then each task to the provider least filled by weight.
+    """(on-demand, spot) tasks under the proposed strategy, with the estimate's placement model.
 
-    AWS does not document the rounding; this is the model in reference §4.4 (10 tasks, base 2,
-    weights 1:3 -> 4 on-demand, 6 Spot).
+    The strategy lists FARGATE_SPOT first, so a tie after the base goes to Spot (AWS does not
+    document the rounding; reference §4.4: 10 tasks, base 2, weights 1:3 -> 4 on-demand, 6 Spot).
     """
-    od = min(tasks, base)
-    spot = 0
-    for _ in range(tasks - od):
-        if od_weight == 0:
-            spot += 1
-            continue
-        # Compare placed/weight without division: od/odw <= spot/sw  <=>  od*sw <= spot*odw
-        if (od - base) * spot_weight < spot * od_weight:
-            od += 1
-        else:
-            spot += 1
-    return od, spot
+    placed = place_tasks(tasks, _strategy(base, od_weight, spot_weight))
+    return placed.get("FARGATE", 0), placed.get("FARGATE_SPOT", 0)
+
+
+def _strategy(base: int, od_weight: int, spot_weight: int) -> list[StrategyItem]:
+    return [
+        StrategyItem("FARGATE_SPOT", 0, spot_weight),
+        StrategyItem("FARGATE", base, od_weight),
+    ]
 
 
 @register
@@ -178,12 +177,8 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             }
         )
         strategy = [
-            {
-                "capacity_provider": "FARGATE",
-                "base": s.on_demand_base,
-                "weight": s.on_demand_weight,
-            },
-            {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": s.spot_weight},
+            {"capacity_provider": i.provider, "base": i.base, "weight": i.weight}
+            for i in _strategy(s.on_demand_base, s.on_demand_weight, s.spot_weight)
         ]
         changes = [
             AttributeChange(
