@@ -144,3 +144,74 @@ def _unformatted(root: Path, files: list[str]) -> set[str]:
         return set(files)
     assert proc.returncode in (0, 3), proc.stderr
     return set(proc.stdout.split())
+
+
+def _real_report(root: Path) -> dict[str, Any]:
+    """The report the pipeline writes for a stack: loader, estimate, analyzers, build_report."""
+    from leanstack.analysis import run_analysis
+    from leanstack.catalog import embedded_catalog
+    from leanstack.estimate import estimate
+    from leanstack.report import StackInput, build_report
+    from leanstack.usage.usage_file import find_usage_file, load_usage_file
+
+    loaded = load_stack(root)
+    catalog = embedded_catalog()
+    usage_path = find_usage_file(root)
+    priced = estimate(loaded, catalog, load_usage_file(usage_path) if usage_path else None)
+    result = run_analysis(priced, loaded.resources, None, catalog)
+    report = build_report(
+        priced=priced.resources,
+        findings=result.findings,
+        recommendations=result.recommendations,
+        catalog_date=priced.catalog_date,
+        catalog_source=priced.catalog_source,
+        stack=StackInput(path=str(root), files=loaded.files),
+    )
+    data: dict[str, Any] = report.to_json()
+    return data
+
+
+def test_report_from_the_pipeline_patches_raptorflow(
+    copy_stack: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from leanstack.cli import app
+
+    runner = CliRunner()
+    root = copy_stack(RAPTORFLOW_DIR)
+    data = _real_report(root)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(data))
+    shown = runner.invoke(app, ["patch", str(report)])
+    assert shown.exit_code == 0, shown.stderr
+    # New resources of every recommendation are in the diff, except those of an alternative
+    # that saves less than another one of its exclusive group.
+    recs = data["recommendations"]
+
+    def beaten(rec: dict[str, Any]) -> bool:
+        return any(
+            other["exclusive_group"] == rec["exclusive_group"]
+            and (Decimal(other["monthly_savings"]), other["id"])
+            > (Decimal(rec["monthly_savings"]), rec["id"])
+            for other in recs
+            if rec["exclusive_group"]
+        )
+
+    assert recs, "the analyzers found nothing to patch on raptorflow"
+    for rec in recs:
+        for change in rec["changes"]:
+            if change["new_block"]:
+                title = f"# {rec['id']}: {change['path']}"
+                assert (title in shown.stdout) == (not beaten(rec)), title
+            if beaten(rec):
+                assert f"[{rec['id']}] left out" in shown.stderr
+    written = runner.invoke(app, ["patch", str(report), "--write"])
+    assert written.exit_code == 0, written.stderr
+    assert written.stdout == shown.stdout
+    cost = runner.invoke(app, ["diff", str(root), "--compare-to", str(report), "--format", "json"])
+    assert cost.exit_code == 0, cost.stderr
+    delta = Decimal(json.loads(cost.stdout)["delta"])
+    assert delta < 0
