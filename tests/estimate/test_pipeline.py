@@ -1,0 +1,119 @@
+"""estimate() on hand-built LoadResults: usage precedence, totals and ranges, issues, renderers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from leanstack.catalog import embedded_catalog
+from leanstack.estimate import estimate
+from leanstack.model import IssueCode, Resource, Severity, SourceSpan
+from leanstack.model.pricing import PricingStatus
+from leanstack.report.estimate import render_markdown, render_table, render_table_rich
+from leanstack.resources import PriceNotFound, fargate_hourly
+from leanstack.terraform import LoadResult
+from leanstack.usage.usage_file import load_usage_file
+
+
+def resource(address: str, attrs: dict[str, object], **kw: object) -> Resource:
+    rtype, name = address.split(".")[-2:]
+    span = SourceSpan(file="main.tf", start_line=3, end_line=9)
+    return Resource(address=address, type=rtype, name=name, attrs=attrs, source=span, **kw)  # type: ignore[arg-type]
+
+
+def stack(*resources: Resource) -> LoadResult:
+    return LoadResult(root=Path("."), resources=resources, issues=())
+
+
+SERVICE = (
+    resource(
+        "aws_ecs_task_definition.t",
+        {"cpu": 512, "memory": 1024, "requires_compatibilities": ["FARGATE"]},
+    ),
+    resource(
+        "aws_ecs_service.s",
+        {
+            "name": "s",
+            "desired_count": 3,
+            "capacity_provider_strategy": [
+                {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1},
+            ],
+        },
+        refs={"task_definition": ("aws_ecs_task_definition.t",)},
+    ),
+    resource(
+        "aws_appautoscaling_target.s",
+        {
+            "service_namespace": "ecs",
+            "min_capacity": 1,
+            "max_capacity": 4,
+            "resource_id": "service/c/s",
+        },
+    ),
+)
+
+
+def test_usage_overrides_win_over_the_usage_file(tmp_path: Path) -> None:
+    path = tmp_path / "u.yml"
+    path.write_text("resource_usage:\n  aws_sqs_queue.q:\n    monthly_requests: 3000000\n")
+    queue = resource("aws_sqs_queue.q", {})
+    from_file = estimate(stack(queue), embedded_catalog(), load_usage_file(path))
+    assert from_file.monthly_cost == 2 * Decimal("0.40")
+    overridden = estimate(
+        stack(queue),
+        embedded_catalog(),
+        load_usage_file(path),
+        usage_overrides={"aws_sqs_queue.q": {"monthly_requests": Decimal(11_000_000)}},
+    )
+    assert overridden.monthly_cost == 10 * Decimal("0.40")
+
+
+def test_totals_ranges_counts_and_derived_prices() -> None:
+    result = estimate(
+        stack(*SERVICE, resource("aws_iam_role.r", {}), resource("aws_kms_key.k", {})),
+        embedded_catalog(),
+        None,
+    )
+    service = next(r for r in result.resources if r.type == "aws_ecs_service")
+    assert result.monthly_cost == service.monthly_cost
+    assert result.monthly_cost_min == service.monthly_cost_min < result.monthly_cost
+    assert result.monthly_cost_max == service.monthly_cost_max > result.monthly_cost
+    assert result.count(PricingStatus.PRICED) == 1
+    assert result.count(PricingStatus.FREE) == 3  # task definition, autoscaling target, IAM
+    assert result.count(PricingStatus.UNSUPPORTED) == 1
+    assert any("observed" in note for note in result.derived_prices)
+    (unsupported,) = [i for i in result.issues if i.code is IssueCode.UNSUPPORTED_RESOURCE]
+    assert unsupported.severity is Severity.INFO and unsupported.where == "main.tf:3"
+
+
+def test_data_sources_are_not_priced() -> None:
+    data = Resource(
+        address="data.aws_db_instance.x", type="aws_db_instance", name="x", mode="data", attrs={}
+    )
+    result = estimate(stack(data), embedded_catalog(), None)
+    assert result.resources == ()
+
+
+def test_unknown_value_becomes_an_issue_with_the_location() -> None:
+    from leanstack.model import UNKNOWN
+
+    db = resource("aws_db_instance.db", {"engine": "postgres", "instance_class": UNKNOWN})
+    result = estimate(stack(db), embedded_catalog(), None)
+    (issue,) = result.issues
+    assert issue.code is IssueCode.UNKNOWN_VALUE
+    assert issue.where == "main.tf:3" and "instance_class" in issue.message
+
+
+def test_rich_and_plain_tables_have_the_same_text() -> None:
+    result = estimate(stack(*SERVICE), embedded_catalog(), None)
+    assert render_table_rich(result).plain == render_table(result)
+    markdown = render_markdown(result)
+    assert "| `aws_ecs_service.s` |" in markdown and "autoscaling range 1..4 tasks" in markdown
+
+
+def test_fargate_hourly_raises_for_a_missing_price() -> None:
+    with pytest.raises(PriceNotFound):
+        fargate_hourly(embedded_catalog(), "eu-north-1", 512, 1024)
