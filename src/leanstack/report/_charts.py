@@ -123,15 +123,16 @@ def waterfall(report: Report, *, width: int = 860, height: int = 300) -> Markup:
         value += tick
 
     def column(i: int, low: float, high: float, colour: str, label: str, note: str,
-               tip: str) -> None:
+               tip: str, above: float | None = None) -> None:
         x = left + i * slot + (slot - bar_w) / 2
         y_top, y_low = y(max(low, high)), y(min(low, high))
+        label_y = min(y_top, above) if above is not None else y_top
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
             f'height="{max(y_low - y_top, 1.0):.1f}" rx="3" fill="{colour}">'
             f"<title>{escape(tip)}</title></rect>"
         )
-        parts.append(_text(x + bar_w / 2, y_top - 6, note, size=12, anchor="middle",
+        parts.append(_text(x + bar_w / 2, label_y - 6, note, size=12, anchor="middle",
                            weight="600"))
         parts.append(_text(x + bar_w / 2, height - bottom + 18, label, size=12,
                            anchor="middle"))
@@ -145,12 +146,14 @@ def waterfall(report: Report, *, width: int = 860, height: int = 300) -> Markup:
         adds = usd(phase.monthly_savings_added)
         tip = f"{phase.title}: adds {adds} a month; saved once done {phase_range(phase)}"
         note = "−" + adds if added > 0 else adds
-        column(i, after, level, SAVE, phase.title, note, tip)
         # Whisker: the cost once this phase is done, from best case to most conservative.
         x = left + i * slot + slot / 2
         y_best = y(current - float(phase.cumulative_monthly_savings_high))
         y_worst = y(current - float(phase.cumulative_monthly_savings_low))
-        if abs(y_best - y_worst) > 0.5:
+        whisker = abs(y_best - y_worst) > 0.5
+        column(i, after, level, SAVE, phase.title, note, tip,
+               above=min(y_best, y_worst) if whisker else None)
+        if whisker:
             parts.append(
                 f'<g class="whisker" stroke="{INK}" stroke-width="1.5">'
                 f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y_best:.1f}" y2="{y_worst:.1f}"/>'

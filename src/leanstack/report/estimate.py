@@ -366,10 +366,18 @@ def render_markdown(result: Estimate) -> str:
     lines += ["| Resource | Monthly cost | Notes |", "|---|---:|---|"]
     for resource in result.resources:
         if resource.status is PricingStatus.PRICED:
-            range_text = _range_text(resource) or ""
+            notes = [
+                str(text)
+                for text in (
+                    resource.details.get("summary"),
+                    _range_text(resource),
+                    resource.reason,
+                )
+                if text
+            ]
             usage = " *" if any(c.usage_based for c in resource.components) else ""
             cost = usd(resource.monthly_cost)
-            lines.append(f"| `{resource.address}`{usage} | {cost} | {_md(range_text)} |")
+            lines.append(f"| `{resource.address}`{usage} | {cost} | {_md('; '.join(notes))} |")
         elif resource.status is PricingStatus.UNKNOWN:
             lines.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
     lines.append(f"| **Total** | **{usd(result.monthly_cost)}** | |")
