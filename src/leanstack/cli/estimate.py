@@ -46,10 +46,12 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         var_file: Annotated[
-            list[Path] | None, typer.Option("--var-file", help="extra .tfvars file (repeatable)")
+            list[Path] | None,
+            typer.Option("--var-file", metavar="FILE", help="extra .tfvars file (repeatable)"),
         ] = None,
         var: Annotated[
-            list[str] | None, typer.Option("--var", help="variable NAME=VALUE (repeatable)")
+            list[str] | None,
+            typer.Option("--var", metavar="NAME=VALUE", help="set a variable (repeatable)"),
         ] = None,
         output_format: Annotated[
             OutputFormat, typer.Option("--format", help="table, json or markdown")
@@ -60,7 +62,9 @@ def register(app: typer.Typer) -> None:
         catalog_files: Annotated[
             list[Path] | None,
             typer.Option(
-                "--catalog", help="local catalog CSV layered over the embedded one (repeatable)"
+                "--catalog",
+                metavar="CSV",
+                help="local catalog CSV layered over the embedded one (repeatable)",
             ),
         ] = None,
     ) -> None:
