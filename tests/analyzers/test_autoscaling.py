@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
-from analyzer_helpers import autoscaling, context, fargate_service, metrics, one, run, series
+from analyzer_helpers import autoscaling, context, fargate_service, metrics, one, res, run, series
 
 from leanstack.model.findings import FindingStatus, Phase
 
@@ -72,3 +72,27 @@ def test_without_a_policy_or_data() -> None:
     assert (
         one(run("autoscaling", context(res)), address=SVC).status is FindingStatus.INSUFFICIENT_DATA
     )
+
+
+def test_a_step_policy_without_an_alarm_never_fires() -> None:
+    step = res(
+        "aws_appautoscaling_policy.cost_based",
+        {
+            "name": "cost_based",
+            "policy_type": "StepScaling",
+            "step_scaling_policy_configuration": [
+                {
+                    "adjustment_type": "ChangeInCapacity",
+                    "cooldown": 300,
+                    "step_adjustment": [
+                        {"metric_interval_lower_bound": 0, "scaling_adjustment": -1}
+                    ],
+                }
+            ],
+        },
+        {"resource_id": ["aws_appautoscaling_target.app"]},
+    )
+    res_ = fargate_service(512, 1024, desired=4) + autoscaling(target=70, low=2, high=12) + [step]
+    f = one(run("autoscaling", context(res_, wave_load())), address=SVC)
+    assert f.evidence["policies_without_alarm"] == ["aws_appautoscaling_policy.cost_based"]
+    assert "never fires" in f.summary

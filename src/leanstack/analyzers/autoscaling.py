@@ -86,6 +86,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         from leanstack.simulate.backtest import compare_targets
         from leanstack.simulate.ecs import Load
         from leanstack.simulate.optimizer import Candidate, SearchSpace, SloSettings, optimize
+        from leanstack.simulate.policies import StepScalingPolicy
         from leanstack.simulate.terraform import policies_from_terraform
 
         svc = fargate_service(resource, ctx)
@@ -94,14 +95,24 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             return
         scaling = policies_from_terraform(resource, ctx.resources)
         tt = scaling.target_tracking
+        # A step policy with no CloudWatch alarm behind it never fires (the seed's
+        # "cost-based" policy): say so, whatever else is found.
+        silent = [
+            scaling.policy_addresses.get(p.name, p.name)
+            for p in scaling.policies
+            if isinstance(p, StepScalingPolicy) and p.alarm is None
+        ]
+        silent_note = (
+            f" {', '.join(silent)}: a step policy with no alarm behind it never fires."
+            if silent
+            else ""
+        )
         if tt is None:
             yield self.finding(
                 resource,
                 FindingStatus.NOT_APPLICABLE,
-                "No target-tracking policy to replay"
-                + (
-                    " (its step policies are listed by the simulator)." if scaling.policies else "."
-                ),
+                "No target-tracking policy to replay." + silent_note,
+                {"policies_without_alarm": silent},
             )
             return
         policy_address = scaling.policy_addresses.get(tt.name, "")
@@ -139,22 +150,23 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             "replay": [r.to_json() for r in rows],
             "policy": policy_address,
             "model": "leanstack.simulate (minute-by-minute target tracking, 3/15 datapoint alarms)",
+            "policies_without_alarm": silent,
         }
         current = next(r for r in rows if r.label == "current")
         seed = next(
             (r for r in rows if r.target == settings.seed_target and r.label != "current"), None
         )
-        seed_note = ""
+        seed_note = silent_note
         if seed is not None and seed.target < current.target:
             if seed.monthly_cost > current.monthly_cost:
-                seed_note = (
+                seed_note += (
                     f" The seed's {seed.target:g}% target would cost "
                     f"${seed.monthly_cost:.2f}/month "
                     f"({seed.task_hours:.1f} task-hours vs {current.task_hours:.1f}): a lower "
                     "target runs more tasks, not fewer."
                 )
             else:
-                seed_note = (
+                seed_note += (
                     f" The seed's {seed.target:g}% target would cost the same here "
                     f"(${seed.monthly_cost:.2f}/month): min_capacity holds the task count; a "
                     "lower target never runs fewer tasks."

@@ -221,6 +221,14 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
                 f"{cpu} CPU / {mem} MiB would cost ${after - before:.2f}/month more.",
                 evidence,
             )
+        if after >= before:
+            return self.finding(
+                address,
+                FindingStatus.NO_CHANGE,
+                f"{cpu} CPU / {mem} MiB would fit, but with {tasks:g} tasks running it saves "
+                "nothing.",
+                evidence,
+            )
         changes = []
         td = svc.task_def
         if cpu != svc.cpu_units:
