@@ -209,4 +209,5 @@ def render_table(report: Report, *, color: bool = False) -> str:
     for block in blocks:
         console.print()
         console.print(block)
-    return buffer.getvalue()
+    # Rich pads table rows to the full width; trailing spaces only get in the way of diffs.
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
