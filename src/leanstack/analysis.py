@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -77,6 +78,19 @@ def index_metrics(series: Iterable[MetricSeries]) -> dict[str, dict[str, MetricS
         ):
             by_metric[s.metric] = s
     return dict(out)
+
+
+def read_metric_store(
+    store_path: Path, addresses: Iterable[str]
+) -> dict[str, dict[str, MetricSeries]]:
+    """Every stored series of these resources, indexed for the analyzers (`index_metrics`).
+
+    `leanstack analyze` and `leanstack patch` read the store this way so they agree.
+    """
+    from leanstack.usage.store import MetricStore
+
+    with MetricStore(store_path, read_only=True) as store:
+        return index_metrics(s for a in addresses for s in store.all_series(a))
 
 
 def _priced_map(estimate_or_priced: Any) -> dict[str, PricedResource]:

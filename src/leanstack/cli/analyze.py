@@ -166,11 +166,9 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
 
 def read_metrics(store_path: Path, addresses: list[str]) -> dict[str, dict[str, MetricSeries]]:
     """Every stored series of these resources, every statistic (see `index_metrics`)."""
-    from leanstack.analysis import index_metrics
-    from leanstack.usage.store import MetricStore
+    from leanstack.analysis import read_metric_store
 
-    with MetricStore(store_path, read_only=True) as store:
-        return index_metrics(s for a in addresses for s in store.all_series(a))
+    return read_metric_store(store_path, addresses)
 
 
 def register(app: typer.Typer) -> None:
