@@ -110,16 +110,6 @@ def soft_flag(resource: Resource, key: str, default: bool = False) -> bool:
     return bool(value)
 
 
-def flag(resource: Resource, key: str, default: bool = False) -> bool:
-    """A boolean attribute (accepts "true"/"false" strings from plan JSON and tfvars)."""
-    value = need(resource, key)
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
-
-
 def block_value(block: Mapping[str, Any], key: str, where: str) -> Any:
     """A nested block attribute; MissingValue (naming `where.key`) when it is UNKNOWN."""
     value = block.get(key)
@@ -134,12 +124,6 @@ def usage_number(ctx: PricingContext, key: str) -> Decimal | None:
     if value is None:
         return None
     return to_decimal(value)
-
-
-def usage_text(ctx: PricingContext, key: str) -> str | None:
-    """A textual usage value, or None."""
-    value = ctx.usage.get(key)
-    return None if value is None else str(value)
 
 
 # --- references ------------------------------------------------------------------------
