@@ -29,7 +29,7 @@ from leanstack.usage.cloudwatch import MAX_QUERIES_PER_CALL, FetchError, fetch_m
 from leanstack.usage.store import MetricStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-MINUTES = 180
+MINUTES = 90
 
 
 def _free_port() -> int:

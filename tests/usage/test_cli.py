@@ -1,0 +1,113 @@
+"""`leanstack metrics` commands through the Typer app."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from metrics_helpers import NAB
+from typer.testing import CliRunner
+
+from leanstack.cli import app
+from leanstack.cli.metrics import parse_duration, sparkline
+
+KEYS = {
+    "resource",
+    "metric",
+    "statistic",
+    "period_s",
+    "points",
+    "start",
+    "end",
+    "coverage",
+    "mean",
+    "p50",
+    "p95",
+    "p99",
+    "max",
+}
+
+
+def test_import_then_show_json(tmp_path: Path) -> None:
+    store = tmp_path / "m.duckdb"
+    src = NAB / "rds_cpu_utilization_cc0c53.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,value\n2024-01-01,1\n2024-01-01 00:01,x\n")
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "metrics",
+            "import",
+            str(src),
+            str(bad),
+            "--resource",
+            "aws_db_instance.db",
+            "--metric",
+            "CPUUtilization",
+            "--store",
+            str(store),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.stdout.count("\n") == 1 and "4032 rows" in result.stdout
+    assert f"{bad}:3" in result.stderr and "'x'" in result.stderr
+    shown = runner.invoke(app, ["metrics", "show", "--store", str(store), "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    [row] = json.loads(shown.stdout)["series"]
+    assert set(row) == KEYS
+    values = np.loadtxt(src, delimiter=",", skiprows=1, usecols=1, converters={0: lambda s: 0.0})
+    assert row["points"] == values.size
+    assert row["p95"] == pytest.approx(np.percentile(values, 95), rel=1e-12)
+    assert row["max"] == values.max()
+    assert row["period_s"] == 300 and row["start"].startswith("2014-02-14T14:30:00")
+
+
+def test_synth_then_table(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "main.tf").write_text(
+        'resource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n'
+        'resource "aws_db_instance" "db" {\n  identifier = "db"\n'
+        '  instance_class = "db.t3.micro"\n  allocated_storage = 20\n}\n'
+    )
+    runner = CliRunner()
+    made = runner.invoke(
+        app, ["metrics", "synth", str(stack), "--days", "2", "--seed", "1", "--start", "2026-01-05"]
+    )
+    assert made.exit_code == 0, made.output
+    assert (stack / ".leanstack" / "metrics.duckdb").is_file()
+    again = runner.invoke(
+        app, ["metrics", "synth", str(stack), "--days", "2", "--seed", "1", "--start", "2026-01-05"]
+    )
+    assert " 0 added" in again.stdout  # reproducible: the same points again
+    shown = runner.invoke(app, ["metrics", "show", str(stack)])
+    assert shown.exit_code == 0
+    assert "aws_db_instance.db" in shown.stdout and "CPUCreditBalance" in shown.stdout
+    assert any(ch in shown.stdout for ch in "▁▂▃▄▅▆▇█")
+    missing = runner.invoke(app, ["metrics", "show", "--store", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code != 0 and "no metric store" in missing.stderr
+
+
+def test_synth_into_copied_example_store_is_small(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "raptorflow"
+    if not example.is_dir():
+        return
+    stack = tmp_path / "raptorflow"
+    shutil.copytree(example, stack, ignore=shutil.ignore_patterns(".leanstack"))
+    result = CliRunner().invoke(
+        app,
+        ["metrics", "synth", str(stack), "--days", "14", "--seed", "7", "--start", "2026-11-02"],
+    )
+    assert result.exit_code == 0, result.output
+    assert (stack / ".leanstack" / "metrics.duckdb").stat().st_size < 6 * 2**20
+
+
+def test_helpers() -> None:
+    assert parse_duration("14d").days == 14
+    assert parse_duration("36h").total_seconds() == 36 * 3600
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8) == "▁▂▃▄▅▆▇█"
+    assert sparkline([1.0, float("nan")], 2) == "▁ "
