@@ -15,6 +15,7 @@ on-demand capacity, with two restrictions that keep the state small:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -84,20 +85,23 @@ def replay_target_tracking(
     shape = c.shape
     if multi:
         shape = tuple(np.broadcast_shapes(shape, (demand.shape[1], 1)))
-    target = np.broadcast_to(c.target, shape)
+
+    def full(values: npt.ArrayLike, dtype: type = np.float64) -> npt.NDArray[Any]:
+        # Contiguous copies, so that flat views can update single lanes in place.
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(values, dtype=dtype), shape))
+
+    target = full(c.target)
     low_threshold = scale_in_ratio * target
-    vcpu = np.broadcast_to(c.task_vcpu, shape)
-    cap_min = np.broadcast_to(c.min_capacity, shape)
-    cap_max = np.broadcast_to(c.max_capacity, shape)
+    vcpu = full(c.task_vcpu)
+    cap_min = full(c.min_capacity)
+    cap_max = full(c.max_capacity)
     if np.any(cap_min < 1):
         raise ValueError("min capacity must be at least 1 for the batch replay")
-    cd_out = np.broadcast_to(c.scale_out_cooldown_min, shape)
-    cd_in = np.broadcast_to(c.scale_in_cooldown_min, shape)
-    scale_in = np.broadcast_to(c.scale_in, shape)
+    cd_out = full(c.scale_out_cooldown_min)
+    cd_in = full(c.scale_in_cooldown_min)
+    scale_in = full(c.scale_in, np.bool_)
 
-    desired = np.minimum(np.maximum(np.broadcast_to(c.initial, shape), cap_min), cap_max).astype(
-        np.float64
-    )
+    desired = np.minimum(np.maximum(full(c.initial), cap_min), cap_max)
     running = desired.copy()
     ring_size = start_latency_min + 2
     ring = np.zeros((ring_size, *shape))
@@ -109,80 +113,117 @@ def replay_target_tracking(
     out_until = np.full(shape, -1.0)
     out_base = np.zeros(shape)
     in_until = np.full(shape, -1.0)
-    # 100 / task vCPU, so that the minute's metric is demand x scale / running in two operations
+    # 100 / (task vCPU x running): the minute's metric is demand x ratio, one operation. It is
+    # refreshed only when the running count changes.
     scale = 100.0 / vcpu
+    ratio = scale / running
+    metric = np.empty(shape)
+    flag = np.empty(shape, dtype=np.bool_)
+    # Flat views of the same memory: scaling decisions touch only the lanes whose alarm fires.
+    run_f, des_f, met_f = running.reshape(-1), desired.reshape(-1), metric.reshape(-1)
+    tgt_f, min_f, max_f = target.reshape(-1), cap_min.reshape(-1), cap_max.reshape(-1)
+    cdo_f, cdi_f, si_f = cd_out.reshape(-1), cd_in.reshape(-1), scale_in.reshape(-1)
+    lnh_f, lnl_f = last_not_high.reshape(-1), last_not_low.reshape(-1)
+    ou_f, ob_f, iu_f = out_until.reshape(-1), out_base.reshape(-1), in_until.reshape(-1)
+    ratio_f, scale_f = ratio.reshape(-1), scale.reshape(-1)
+    # Minutes where some series has no data take the slower path that lets NaN break streaks.
+    gap_mask = np.isnan(demand).any(axis=1) if multi else np.isnan(demand)
+    gaps: list[bool] = np.asarray(gap_mask, dtype=np.bool_).tolist()
 
     n_minutes = demand.shape[0]
     # Per-minute running and desired counts; totals are computed after the loop in bulk, which
     # keeps the loop down to the operations the alarms need. float32 holds counts exactly.
     running_hist = np.empty((n_minutes, *shape), dtype=np.float32)
-    desired_hist = np.empty((n_minutes, *shape), dtype=np.float32)
-    metric = np.empty(shape)
-    flag = np.empty(shape, dtype=np.bool_)
+    billed = np.zeros(shape)
     for t in range(n_minutes):
         if t in arrival_minutes:
             slot = ring[t % ring_size]
             running += slot
             slot[:] = 0.0
             arrival_minutes.discard(t)
+            np.divide(scale, running, out=ratio)
         running_hist[t] = running
-        desired_hist[t] = desired
+        billed += desired
         d = demand[t][:, None] if multi else demand[t]
-        # utilization of the minute, capped at 100 % (a Fargate task cannot use more)
-        np.multiply(scale, d, out=metric)
-        metric /= running
-        np.minimum(metric, 100.0, out=metric)
-        # NaN (no data) compares False on both sides, so it breaks both streaks.
-        np.greater(metric, target, out=flag)
-        np.logical_not(flag, out=flag)
-        np.copyto(last_not_high, t, where=flag)
-        np.less(metric, low_threshold, out=flag)
-        np.logical_not(flag, out=flag)
-        np.copyto(last_not_low, t, where=flag)
+        # The minute's utilization, uncapped: capping at 100 % (a Fargate task cannot use more)
+        # does not change a comparison with a target <= 100, so it is applied where it matters.
+        np.multiply(ratio, d, out=metric)
+        if gaps[t]:
+            # NaN (no data) compares False both ways, so it must break both streaks.
+            np.greater(metric, target, out=flag)
+            np.logical_not(flag, out=flag)
+            np.copyto(last_not_high, t, where=flag)
+            np.less(metric, low_threshold, out=flag)
+            np.logical_not(flag, out=flag)
+            np.copyto(last_not_low, t, where=flag)
+        else:
+            np.less_equal(metric, target, out=flag)
+            np.copyto(last_not_high, t, where=flag)
+            np.greater_equal(metric, low_threshold, out=flag)
+            np.copyto(last_not_low, t, where=flag)
 
-        if last_not_high.min() <= t - scale_out_datapoints:
-            fire_out = last_not_high <= t - scale_out_datapoints
-            in_cooldown = t < out_until
-            base = np.where(in_cooldown, out_base, running)
-            wanted = np.ceil(base * metric / target - _EPS)
-            np.minimum(wanted, cap_max, out=wanted)
-            act = fire_out & (wanted > desired)
+        # argmin then index: a third of the cost of .min() on small arrays
+        if lnh_f[lnh_f.argmin()] <= t - scale_out_datapoints:
+            idx = np.flatnonzero(lnh_f <= t - scale_out_datapoints)
+            in_cooldown = t < ou_f[idx]
+            base = np.where(in_cooldown, ob_f[idx], run_f[idx])
+            capped = np.minimum(met_f[idx], 100.0)
+            wanted = np.minimum(np.ceil(base * capped / tgt_f[idx] - _EPS), max_f[idx])
+            current = des_f[idx]
+            act = wanted > current
             if act.any():
+                lanes = idx[act]
                 arrival = t + 1 + start_latency_min
-                ring[arrival % ring_size] += np.where(act, wanted - desired, 0.0)
+                ring[arrival % ring_size].reshape(-1)[lanes] += wanted[act] - current[act]
                 arrival_minutes.add(arrival)
-                out_base = np.where(act & ~in_cooldown, running, out_base)
-                out_until = np.where(act, t + cd_out, out_until)
-                in_until = np.where(act, -1.0, in_until)
-                desired = np.where(act, wanted, desired)
+                fresh = lanes[~in_cooldown[act]]
+                ob_f[fresh] = run_f[fresh]
+                ou_f[lanes] = t + cdo_f[lanes]
+                iu_f[lanes] = -1.0
+                des_f[lanes] = wanted[act]
             # A lane at max cannot scale out until a scale-in, and a scale-in needs low
-            # datapoints that reset this counter anyway: dropping it now skips this branch.
-            np.copyto(last_not_high, t, where=desired >= cap_max)
-        if last_not_low.min() <= t - scale_in_datapoints:
-            fire_in = (last_not_low <= t - scale_in_datapoints) & (t >= in_until) & scale_in
-            wanted = np.maximum(np.ceil(running * metric / target - _EPS), cap_min)
-            act = fire_in & (wanted < desired)
-            if act.any():
-                running = np.where(act, running - (desired - wanted), running)
-                desired = np.where(act, wanted, desired)
-                in_until = np.where(act, t + cd_in, in_until)
+            # datapoints that reset this streak anyway: resetting it now skips this branch.
+            lnh_f[idx[des_f[idx] >= max_f[idx]]] = t
+        if lnl_f[lnl_f.argmin()] <= t - scale_in_datapoints:
+            firing = np.flatnonzero(lnl_f <= t - scale_in_datapoints)
+            idx = firing[(t >= iu_f[firing]) & si_f[firing]]
+            if idx.size:
+                capped = np.minimum(met_f[idx], 100.0)
+                wanted = np.ceil(run_f[idx] * capped / tgt_f[idx] - _EPS)
+                np.maximum(wanted, min_f[idx], out=wanted)
+                current = des_f[idx]
+                act = wanted < current
+                if act.any():
+                    lanes = idx[act]
+                    run_f[lanes] -= current[act] - wanted[act]
+                    ratio_f[lanes] = scale_f[lanes] / run_f[lanes]
+                    des_f[lanes] = wanted[act]
+                    iu_f[lanes] = t + cdi_f[lanes]
             # Same for lanes at min or with scale-in disabled: only a scale-out (which needs high
-            # datapoints, resetting this counter) could make them scale in again.
-            np.copyto(last_not_low, t, where=(desired <= cap_min) | ~scale_in)
+            # datapoints, resetting this streak) could make them scale in again.
+            lnl_f[firing[(des_f[firing] <= min_f[firing]) | ~si_f[firing]]] = t
 
-    d_all = demand[:, :, None] if multi else demand.reshape((n_minutes,) + (1,) * len(shape))
-    capacity = running_hist * vcpu
-    with np.errstate(invalid="ignore", divide="ignore"):
-        util = np.minimum(d_all * 100.0 / capacity, 100.0)
-    breaches = np.count_nonzero(util > breach_threshold, axis=0).astype(np.float64)
-    unmet = np.fmax(d_all - capacity, 0.0).sum(axis=0)
-    billed = desired_hist.sum(axis=0, dtype=np.float64)
+    breaches = np.zeros(shape)
+    unmet = np.zeros(shape)
     violations = np.zeros(shape)
-    if requests is not None and requests_per_task_ceiling is not None:
-        req = np.asarray(requests, dtype=np.float64)
-        r_all = req[:, :, None] if multi else req.reshape((n_minutes,) + (1,) * len(shape))
-        violations = np.count_nonzero(r_all > running_hist * requests_per_task_ceiling, axis=0)
-        violations = violations.astype(np.float64)
+    req = None if requests is None else np.asarray(requests, dtype=np.float64)
+    ndim = len(shape)
+    # Totals in blocks of a day, so the temporaries stay small next to the histories.
+    for lo in range(0, n_minutes, 1440):
+        hi = min(lo + 1440, n_minutes)
+        block = demand[lo:hi]
+        d_all = block[:, :, None] if multi else block.reshape((hi - lo,) + (1,) * len(shape))
+        capacity = running_hist[lo:hi] * vcpu
+        with np.errstate(invalid="ignore", divide="ignore"):
+            util = np.minimum(d_all * 100.0 / capacity, 100.0)
+        breaches += np.count_nonzero(util > breach_threshold, axis=0)
+        unmet += np.fmax(d_all - capacity, 0.0).sum(axis=0)
+        if req is not None and requests_per_task_ceiling is not None:
+            r_block = req[lo:hi]
+            r_all = r_block[:, :, None] if multi else r_block.reshape((hi - lo,) + (1,) * ndim)
+            violations += np.count_nonzero(
+                r_all > running_hist[lo:hi] * requests_per_task_ceiling, axis=0
+            )
 
     return BatchResult(
         task_minutes=billed,
