@@ -346,3 +346,32 @@ def test_crlf_files_keep_their_line_endings(copy_stack: Callable[[str], Path]) -
     assert after.count(b"\n") == after.count(b"\r\n")
     assert b"target_value       = 55.0 # percent\r\n" in after
     assert b"  capacity_provider_strategy {\r\n" in after
+
+
+def test_a_map_replaces_a_single_nested_block() -> None:
+    root = STACKS / "basic"
+    change = req(
+        "platform",
+        "aws_ecs_task_definition.app.runtime_platform",
+        None,
+        {"operating_system_family": "LINUX", "cpu_architecture": "ARM64"},
+    )
+    plan = plan_patch(root, [change])
+    assert not plan.skipped
+    removed, added = changed_old_lines(plan.files[0].before.decode(), plan.files[0].after.decode())
+    assert removed == {line_of(root / "main.tf", 'cpu_architecture        = "X86_64"')}
+    assert added == ['    cpu_architecture        = "ARM64"']
+
+
+def test_blocks_with_expressions_are_skipped(copy_stack: Callable[[str], Path]) -> None:
+    root = copy_stack("basic")
+    main = root / "main.tf"
+    main.write_text(
+        main.read_text().replace('subnets = ["subnet-1", "subnet-2"]', "subnets = var.subnets")
+    )
+    change = req(
+        "net", "aws_ecs_service.app.network_configuration", None, [{"subnets": ["subnet-9"]}]
+    )
+    plan = plan_patch(root, [change])
+    assert plan.empty
+    assert "hold expressions or comments" in plan.skipped[0].reason

@@ -208,7 +208,7 @@ def _edit_for(stack: StackSource, request: PatchRequest, resolved: Resolved) -> 
     if isinstance(resolved, ValueTarget):
         return _replace(stack, request, resolved)
     if isinstance(resolved, Missing):
-        if change.after is None:
+        if change.after is None or change.after == []:
             return _skip(request, "already absent")
         return _insert(stack.file(resolved.file), request, resolved)
     if isinstance(resolved, AttrToRemove):
@@ -368,12 +368,31 @@ def _remove(source: SourceFile, request: PatchRequest, target: AttrToRemove) -> 
 def _blocks(source: SourceFile, request: PatchRequest, target: BlockList) -> _Edit | Skipped:
     data = source.data
     after = request.change.after
+    if isinstance(after, dict):
+        after = [after]  # one block given as a map
     where = f"{target.file}:{target.line}"
     if not _layout.is_block_list(after) and after not in (None, []):
         return _skip(request, f"{target.name} is a block; the new value must be a list of maps")
     if target.current is not None and loose_equal(target.current, after or []):
         return _skip(request, "already as recommended", where)
+    if target.existing and (
+        target.current is None or any(_has_comment(b) for b in target.existing)
+    ):
+        # Re-writing these blocks would lose their expressions or comments.
+        return _skip(
+            request,
+            f"the {target.name} blocks hold expressions or comments; replace them by hand",
+            where,
+        )
     planned = _planned(request, target.file, target.line, "blocks")
+    planned = PlannedChange(
+        recommendation=planned.recommendation,
+        path=planned.path,
+        file=planned.file,
+        line=planned.line,
+        kind=planned.kind,
+        after=after,
+    )
     items = list(after or [])
     if target.existing:
         first, last = target.existing[0], target.existing[-1]
@@ -411,6 +430,16 @@ def _blocks(source: SourceFile, request: PatchRequest, target: BlockList) -> _Ed
         target.chain,
         [(request, planned)],
     )
+
+
+def _has_comment(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "comment":
+            return True
+        stack.extend(current.children)
+    return False
 
 
 def _chain_names(chain: tuple[ModuleCall, ...]) -> tuple[str, ...]:

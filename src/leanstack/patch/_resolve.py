@@ -260,7 +260,8 @@ class Resolver:
             and all(isinstance(v, dict) for v in change.after)
             and bool(change.after)
         )
-        if attr is None and (is_block_list or _hcl.blocks(body, last.name)):
+        existing_blocks = _hcl.blocks(body, last.name)
+        if attr is None and (is_block_list or existing_blocks):
             if _dynamic(body, last.name):
                 return Skip(f"{last.name} is written as a dynamic block", where(source, current))
             existing = tuple(_hcl.blocks(body, last.name))
