@@ -8,6 +8,7 @@ from leanstack.report.model import (
     StackInput,
     build_report,
     load_report,
+    report_from_pipeline,
     report_json_schema,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "StackInput",
     "build_report",
     "load_report",
+    "report_from_pipeline",
     "report_json_schema",
 ]

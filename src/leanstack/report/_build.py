@@ -157,11 +157,15 @@ class CapacityInput:
     recommendation_id: str | None = None
 
 
+MetricsInput = Mapping[str, Iterable[MetricSeries] | Mapping[str, MetricSeries]]
+"""Series per resource address: a list, or a dict keyed by metric (as the store returns)."""
+
+
 def build_report(
     *,
     priced: Sequence[PricedResource],
     findings: Sequence[Finding] = (),
-    metrics: Mapping[str, Iterable[MetricSeries]] | None = None,
+    metrics: MetricsInput | None = None,
     issues: Sequence[Issue] = (),
     catalog_date: str,
     catalog_source: str,
@@ -189,7 +193,10 @@ def build_report(
     rec_out = [_recommendation_out(r, r.id in counted) for r in recs]
     rec_out.sort(key=lambda r: (-r.monthly_savings, r.id))
     phases, totals = _phases_and_totals(recs, cost.total)
-    series = {addr: list(items) for addr, items in (metrics or {}).items()}
+    series = {
+        addr: list(items.values() if isinstance(items, Mapping) else items)
+        for addr, items in (metrics or {}).items()
+    }
 
     return Report(
         generated_at=when.isoformat().replace("+00:00", "Z"),
@@ -213,6 +220,47 @@ def build_report(
             IssueOut(code=str(i.code), message=i.message, where=i.where, severity=str(i.severity))
             for i in issues
         ],
+    )
+
+
+def report_from_pipeline(
+    *,
+    loaded: Any,
+    estimate: Any,
+    analysis: Any = None,
+    metrics: MetricsInput | None = None,
+    stack_path: str | None = None,
+    capacity: Sequence[CapacityInput] = (),
+    generated_at: datetime | None = None,
+) -> Report:
+    """build_report from the pipeline's own results, read by attribute name.
+
+    `loaded` is a terraform LoadResult (`root`, `files`, `input_kind`, `issues`), `estimate`
+    an Estimate (`resources`, `issues`, `catalog_date`, `catalog_source`) and `analysis` an
+    AnalysisResult (`findings`, `recommendations`, `issues`) or None. Issues repeated by
+    several stages are listed once.
+    """
+    issues: dict[tuple[str, str, str], Issue] = {}
+    for stage in (loaded, estimate, analysis):
+        for issue in getattr(stage, "issues", ()) or ():
+            issues.setdefault((str(issue.code), issue.where, issue.message), issue)
+    root = getattr(loaded, "root", None)
+    path = stack_path if stack_path is not None else str(root or "")
+    return build_report(
+        priced=list(estimate.resources),
+        findings=list(getattr(analysis, "findings", ()) or ()),
+        recommendations=list(getattr(analysis, "recommendations", ()) or ()),
+        metrics=metrics,
+        issues=list(issues.values()),
+        catalog_date=estimate.catalog_date,
+        catalog_source=estimate.catalog_source,
+        stack=StackInput(
+            path=path,
+            input_kind=getattr(loaded, "input_kind", "hcl"),
+            files=dict(getattr(loaded, "files", {}) or {}),
+        ),
+        capacity=capacity,
+        generated_at=generated_at,
     )
 
 
@@ -353,9 +401,7 @@ def _derived_prices(priced: Sequence[PricedResource]) -> list[DerivedPrice]:
                 source=price.source,
                 source_date=price.source_date,
             )
-    return [
-        seen[key].model_copy(update={"used_by": users[key]}) for key in sorted(seen)
-    ]
+    return [seen[key].model_copy(update={"used_by": users[key]}) for key in sorted(seen)]
 
 
 # --- findings and recommendations -----------------------------------------------------------
@@ -945,9 +991,7 @@ def _success_metrics(
     for q in (50, 95):
         # A recorded pNN statistic is the real percentile of each period: report its median
         # (a typical period). Otherwise take the percentile of the per-period averages.
-        latency = [
-            s for s in _find(series, "TargetResponseTime", (f"p{q}", "Average")) if s.points
-        ]
+        latency = [s for s in _find(series, "TargetResponseTime", (f"p{q}", "Average")) if s.points]
         if latency:
             s = max(latency, key=lambda item: item.points)
             exact = s.statistic.lower() == f"p{q}"

@@ -9,8 +9,10 @@ from __future__ import annotations
 from leanstack.report._build import (
     SAVINGS_METHOD,
     CapacityInput,
+    MetricsInput,
     StackInput,
     build_report,
+    report_from_pipeline,
 )
 from leanstack.report._types import (
     REPORT_KIND,
@@ -41,6 +43,7 @@ __all__ = [
     "FindingOut",
     "LoadSection",
     "MetricLoad",
+    "MetricsInput",
     "MonitoringSection",
     "PhaseOut",
     "RecommendationOut",
@@ -53,5 +56,6 @@ __all__ = [
     "Totals",
     "build_report",
     "load_report",
+    "report_from_pipeline",
     "report_json_schema",
 ]
