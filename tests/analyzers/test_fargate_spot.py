@@ -123,3 +123,26 @@ def test_minimum_running_count_decides() -> None:
     ctx = context(fargate_service(desired=3), metrics(series(SVC, "RunningTaskCount", tasks)))
     finding = one(run("fargate_spot", ctx), address=SVC)
     assert finding.status is FindingStatus.NOT_APPLICABLE
+
+
+def test_long_queue_jobs_are_a_risk() -> None:
+    res_ = fargate_service(512, 1024, desired=3)
+    td = res_[1]
+    res_[1] = type(td)(
+        address=td.address,
+        type=td.type,
+        name=td.name,
+        attrs=td.attrs,
+        refs={"container_definitions": ("aws_sqs_queue.jobs",)},
+    )
+    queue = type(td)(
+        address="aws_sqs_queue.jobs",
+        type="aws_sqs_queue",
+        name="jobs",
+        attrs={"visibility_timeout_seconds": 300},
+    )
+    finding = one(run("fargate_spot", context([*res_, queue])), address=SVC)
+    rec = finding.recommendation
+    assert rec is not None
+    assert any("300 s" in r and "aws_sqs_queue.jobs" in r for r in rec.risks)
+    assert rec.confidence.value == "low"

@@ -105,7 +105,7 @@ def test_elasticache_nodes() -> None:
         "aws_elasticache_cluster.redis",
         {"node_type": "cache.t3.small", "engine": "redis", "num_cache_nodes": 2},
     )
-    rec = one(run("graviton", context([cache])), address=cache.address).recommendation
+    rec = one(run("graviton", context([cache]), valkey=False), address=cache.address).recommendation
     assert rec is not None and rec.changes[0].after == "cache.t4g.small"
     t3 = price("elasticache", "node-hour", engine="redis", instance_type="cache.t3.small")
     t4g = price("elasticache", "node-hour", engine="redis", instance_type="cache.t4g.small")
@@ -137,3 +137,25 @@ def test_lambda_without_usage_is_insufficient_data() -> None:
         one(run("graviton", context([fn])), address=fn.address).status
         is FindingStatus.INSUFFICIENT_DATA
     )
+
+
+def test_graviton_and_valkey_together_for_redis() -> None:
+    cache = res("aws_elasticache_cluster.redis", {"node_type": "cache.t3.micro", "engine": "redis"})
+    findings = run("graviton", context([cache]))
+    combined = next(
+        f.recommendation
+        for f in findings
+        if f.recommendation and "Valkey" in f.recommendation.title
+    )
+    assert combined is not None
+    t3 = price("elasticache", "node-hour", engine="redis", instance_type="cache.t3.micro")
+    arm_valkey = price("elasticache", "node-hour", engine="valkey", instance_type="cache.t4g.micro")
+    assert combined.monthly_savings == (t3 - arm_valkey) * 730
+    alone = next(
+        f.recommendation
+        for f in findings
+        if f.recommendation and "Valkey" not in f.recommendation.title
+    )
+    assert alone is not None and combined.monthly_savings > alone.monthly_savings
+    assert combined.exclusive_group == alone.exclusive_group
+    assert len(run("graviton", context([cache]), valkey=False)) == 1

@@ -205,6 +205,19 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             "In-flight work must survive a SIGTERM: jobs taken from a queue must be idempotent "
             "and return to the queue when a task stops.",
         ]
+        long_jobs = [
+            (q.address, timeout)
+            for q in ctx.referenced(svc.task_def)
+            if q.type == "aws_sqs_queue"
+            and (timeout := as_number(q.get("visibility_timeout_seconds"))) is not None
+            and timeout > SPOT_WARNING_S
+        ]
+        for queue, timeout in long_jobs:
+            risks.append(
+                f"Tasks take jobs from {queue} whose visibility timeout is {timeout:g} s: a job "
+                "can outlast the 2-minute warning, so it must checkpoint or be safe to retry "
+                "(an interrupted job reappears after the visibility timeout)."
+            )
         if svc.arch == "arm64":
             risks.append(
                 "Fargate Spot on ARM64: AWS documents disagree (the older user guide says not "
@@ -222,7 +235,9 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             changes=tuple(changes),
             monthly_cost_before=before,
             monthly_cost_after=after,
-            confidence=Confidence.MEDIUM if counts is not None else Confidence.LOW,
+            confidence=Confidence.MEDIUM
+            if counts is not None and not long_jobs
+            else Confidence.LOW,
             evidence=evidence,
             risks=tuple(risks),
             assumptions=(f"Task split from {basis}.", *od_rate.sources(), *spot_rate.sources()),

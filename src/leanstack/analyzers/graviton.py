@@ -49,6 +49,9 @@ class GravitonSettings(AnalyzerSettings):
     rds: bool = Field(True, description="Propose t4g/m7g/r7g for RDS instances.")
     elasticache: bool = Field(True, description="Propose t4g/m7g/r7g for ElastiCache nodes.")
     lambda_functions: bool = Field(True, description="Propose arm64 for Lambda functions.")
+    valkey: bool = Field(
+        True, description="Also price Graviton nodes with the Valkey engine for Redis OSS caches."
+    )
     lookback_days: float = Field(14.0, gt=0, description="Days of load used for task counts.")
 
 
@@ -77,6 +80,10 @@ class Graviton(Analyzer[GravitonSettings]):
             yield self._rds(resource, ctx)
         elif resource.type in CACHE_TYPES and settings.elasticache:
             yield self._cache(resource, ctx)
+            if settings.valkey and cache_engine(resource) == "redis":
+                combined = self._cache_valkey(resource, ctx)
+                if combined is not None:
+                    yield combined
         elif resource.type == "aws_lambda_function" and settings.lambda_functions:
             yield self._lambda(resource, ctx, settings)
 
@@ -243,6 +250,59 @@ class Graviton(Analyzer[GravitonSettings]):
             exclusive_group=f"cache-node:{resource.address}",
         )
         return self._result(resource, rec, target)
+
+    def _cache_valkey(self, resource: Resource, ctx: AnalysisContext) -> Finding | None:
+        """Graviton node and Valkey engine together: the two discounts multiply."""
+        node = resource.get("node_type")
+        nodes = cache_nodes(resource)
+        target = graviton_equivalent(node) if isinstance(node, str) else None
+        if target is None or nodes is None or not isinstance(node, str):
+            return None
+        cur = cache_rate(ctx.catalog, resource.region, node, "redis")
+        new = cache_rate(ctx.catalog, resource.region, target, "valkey")
+        if cur is None or new is None:
+            return None
+        changes = [
+            AttributeChange(path=f"{resource.address}.node_type", before=node, after=target),
+            AttributeChange(
+                path=f"{resource.address}.engine", before=resource.get("engine"), after="valkey"
+            ),
+        ]
+        version = resource.get("engine_version")
+        if version is not None:
+            changes.append(
+                AttributeChange(
+                    path=f"{resource.address}.engine_version", before=version, after="7.2"
+                )
+            )
+        group = resource.get("parameter_group_name")
+        if isinstance(group, str) and group.startswith("default.redis"):
+            changes.append(
+                AttributeChange(
+                    path=f"{resource.address}.parameter_group_name",
+                    before=group,
+                    after="default.valkey7",
+                )
+            )
+        rec = Recommendation(
+            id=self.rec_id(resource.address, "graviton-valkey"),
+            analyzer=self.name,
+            address=resource.address,
+            title=f"Move {node} to {target} on the Valkey engine",
+            phase=Phase.ADVANCED,
+            changes=tuple(changes),
+            monthly_cost_before=cur.monthly * nodes,
+            monthly_cost_after=new.monthly * nodes,
+            confidence=Confidence.MEDIUM,
+            evidence={"migration_effort": "Low (node) + engine upgrade", "nodes": nodes},
+            risks=(
+                "The node is replaced (a single-node cluster loses its data) and the engine "
+                "changes: test Lua scripts and modules on Valkey 7.2 first.",
+            ),
+            assumptions=(*cur.sources(), *new.sources()),
+            exclusive_group=f"cache-node:{resource.address}",
+        )
+        return self._result(resource, rec, f"{target} on Valkey")
 
     def _lambda(self, resource: Resource, ctx: AnalysisContext, s: GravitonSettings) -> Finding:
         if lambda_arch(resource) == "arm64":
