@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from leanstack.catalog import Catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.pricing import PricedResource, PricingStatus
-from leanstack.resources import PricingContext, price_resource
+from leanstack.resources import (
+    PricingContext,
+    aws_lambda_function,
+    aws_sqs_queue,
+    is_free_tier,
+    price_resource,
+)
 from leanstack.terraform import LoadResult
 from leanstack.usage.usage_file import UsageFile
 
@@ -94,6 +100,8 @@ def estimate(
             price_resource(resource, PricingContext(catalog=catalog, index=index, usage=values))
         )
 
+    priced = _share_free_tiers(priced)
+
     issues: list[Issue] = list(load.issues)
     issues.extend(catalog.issues)
     if usage is not None:
@@ -122,6 +130,61 @@ def estimate(
         input_kind=load.input_kind,
         usage_file=usage.path if usage else "",
     )
+
+
+# Monthly free allowances are per account: (type, unit) -> allowance in that unit.
+FREE_TIERS: dict[tuple[str, str], Decimal] = {
+    ("aws_sqs_queue", "1M requests"): aws_sqs_queue.FREE_REQUESTS / 1_000_000,
+    ("aws_lambda_function", "1M requests"): aws_lambda_function.FREE_REQUESTS / 1_000_000,
+    ("aws_lambda_function", "GB-seconds"): aws_lambda_function.FREE_GB_SECONDS,
+}
+
+
+def _share_free_tiers(priced: list[PricedResource]) -> list[PricedResource]:
+    """Give each account-wide free allowance out once across the stack, in resource order.
+
+    Each cost model subtracts the whole allowance as if it were alone; here the part already
+    granted to earlier resources moves back to the resource's first paid line.
+    """
+    remaining = dict(FREE_TIERS)
+    out: list[PricedResource] = []
+    for resource in priced:
+        components = list(resource.components)
+        changed = False
+        for position, component in enumerate(components):
+            key = (resource.type, component.unit)
+            if not is_free_tier(component) or key not in remaining:
+                continue
+            wanted = component.monthly_quantity or Decimal(0)
+            granted = min(wanted, remaining[key])
+            remaining[key] -= granted
+            excess = wanted - granted
+            if excess <= 0:
+                continue
+            paid = next(
+                (
+                    i
+                    for i in range(position + 1, len(components))
+                    if components[i].unit == component.unit
+                    and not is_free_tier(components[i])
+                    and components[i].monthly_quantity is not None
+                ),
+                None,
+            )
+            if paid is None:
+                continue
+            note = f"{component.note}; {plain_number(excess)} already used by earlier resources"
+            components[position] = replace(component, monthly_quantity=granted, note=note)
+            moved = components[paid].monthly_quantity or Decimal(0)
+            components[paid] = replace(components[paid], monthly_quantity=moved + excess)
+            changed = True
+        out.append(replace(resource, components=tuple(components)) if changed else resource)
+    return out
+
+
+def plain_number(value: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros."""
+    return format(value.normalize(), "f")
 
 
 def _where(resource: PricedResource) -> str:

@@ -117,3 +117,17 @@ def test_rich_and_plain_tables_have_the_same_text() -> None:
 def test_fargate_hourly_raises_for_a_missing_price() -> None:
     with pytest.raises(PriceNotFound):
         fargate_hourly(embedded_catalog(), "eu-north-1", 512, 1024)
+
+
+def test_free_tier_is_given_out_once_per_stack(tmp_path: Path) -> None:
+    path = tmp_path / "u.yml"
+    path.write_text(
+        "resource_type_default_usage:\n  aws_sqs_queue:\n    monthly_requests: 700000\n"
+    )
+    queues = [resource(f"aws_sqs_queue.q{i}", {}) for i in range(3)]
+    result = estimate(stack(*queues), embedded_catalog(), load_usage_file(path))
+    free_lines = [r.components[0].monthly_quantity for r in result.resources]
+    # 1M free requests a month for the account: 0.7M + 0.3M + 0.
+    assert free_lines == [Decimal("0.7"), Decimal("0.3"), Decimal(0)]
+    assert result.monthly_cost == (Decimal("2.1") - 1) * Decimal("0.40")
+    assert "already used by earlier resources" in result.resources[1].components[0].note

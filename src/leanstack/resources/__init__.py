@@ -31,7 +31,7 @@ from leanstack.resources import (
     aws_secretsmanager_secret,
     aws_sqs_queue,
 )
-from leanstack.resources._common import PriceNotFound
+from leanstack.resources._common import PriceNotFound, is_free_tier
 from leanstack.resources._pricing import price_resource
 from leanstack.resources._rds import rds_instance_hourly
 from leanstack.resources._registry import (
@@ -71,6 +71,7 @@ __all__ = [
     "elasticache_node_hourly",
     "fargate_hourly",
     "free_types",
+    "is_free_tier",
     "price_resource",
     "rds_instance_hourly",
     "split_tasks",

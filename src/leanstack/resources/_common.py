@@ -336,6 +336,14 @@ class Components:
         )
 
 
+FREE_TIER_NOTE = "account-wide monthly allowance"
+
+
+def is_free_tier(component: PriceComponent) -> bool:
+    """True for the $0 free-allowance lines (SQS and Lambda free tiers)."""
+    return component.unit_price == 0 and component.note.startswith(FREE_TIER_NOTE)
+
+
 def basis_note(price: Price) -> str:
     """The sentence that says a price is derived, not a published list price."""
     basis = price.basis or ""

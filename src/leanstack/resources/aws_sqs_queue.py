@@ -8,6 +8,7 @@ from decimal import Decimal
 from leanstack.model.pricing import PricedResource, PriceQuery
 from leanstack.model.resource import Resource
 from leanstack.resources._common import (
+    FREE_TIER_NOTE,
     MILLION,
     Components,
     ceil_div,
@@ -53,7 +54,7 @@ def free_tier_line(
         Decimal(0),
         price=allowance,
         usage_based=True,
-        note="account-wide monthly allowance, shared by every resource of this service",
+        note=f"{FREE_TIER_NOTE}, shared by every resource of this service in the stack",
     )
 
 
