@@ -144,7 +144,7 @@ def _table(result: AnalysisResult) -> str:
     lines.append(
         f"\nMonthly cost ${_money(t.monthly_cost)}; savings ${_money(t.monthly_savings)}/month "
         f"(${_money(t.monthly_savings_low)}-${_money(t.monthly_savings_high)}), "
-        f"${_money(t.annual_savings)}/year."
+        f"${_money(Decimal(_money(t.monthly_savings)) * 12)}/year."
     )
     return "\n".join(lines)
 
