@@ -141,3 +141,42 @@ def test_stack_with_metric_store_uses_terraform_policy(tmp_path: Path) -> None:
     )
     data = report.to_json()
     assert {r["policy"] for r in data["rows"]} >= {"current", "optimizer", "oracle"}
+
+
+def test_candidate_sizes_keep_memory_ratio_and_recorded_peak() -> None:
+    from leanstack.simulate import ServiceConfig
+    from leanstack.simulate.run import candidate_sizes
+
+    cfg = ServiceConfig(task_cpu_units=512, task_memory_mib=1024)
+    plain = dict(candidate_sizes(cfg, (256, 512, 1024), None))
+    assert plain == {256: 512, 512: 1024, 1024: 2048}
+    # 57 % of 1024 MiB peak per task + 15 % = 671 MiB: no task may get less.
+    peak = dict(candidate_sizes(cfg, (256, 512, 1024), 57.0))
+    assert peak[256] == 1024 and peak[512] == 1024 and peak[1024] == 2048
+    assert all(mib >= 0.57 * 1024 * 1.15 for mib in peak.values())
+
+
+def test_raptorflow_lowering_the_target_to_60_does_not_lower_cost(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from leanstack.cli import app
+    from leanstack.simulate.run import compare_targets_for_stack
+
+    stack = tmp_path / "raptorflow"
+    shutil.copytree(
+        repo_root / "examples" / "raptorflow", stack, ignore=shutil.ignore_patterns(".leanstack")
+    )
+    res = CliRunner().invoke(app, ["metrics", "synth", str(stack), "--days", "14", "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    comparisons, issues = compare_targets_for_stack(stack)
+    assert not [i for i in issues if i.severity == "error"]
+    api = next(c for c in comparisons if c.address == "aws_ecs_service.api")
+    rows = {r.label: r for r in api.rows}
+    assert rows["current"].target == 70.0
+    assert rows["target 60%"].monthly_cost >= rows["current"].monthly_cost
+    assert rows["target 60%"].task_hours >= rows["current"].task_hours
+    assert rows["optimizer"].monthly_cost <= rows["current"].monthly_cost

@@ -12,7 +12,12 @@ import numpy as np
 from leanstack.catalog import CATALOG_DATE
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.resource import Resource
-from leanstack.simulate.backtest import BacktestResult, backtest
+from leanstack.simulate.backtest import (
+    BacktestResult,
+    TargetComparisonRow,
+    backtest,
+    compare_targets,
+)
 from leanstack.simulate.ecs import Load
 from leanstack.simulate.optimizer import SearchSpace, SloSettings, memory_for
 from leanstack.simulate.policies import (
@@ -102,7 +107,8 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
     options = options or BacktestOptions()
     series, issues = load_inputs(path)
     notes = [
-        "CPU only: memory is scaled with CPU (same GB per vCPU) because no memory series is used",
+        "memory: same GB per vCPU as today, and never under the recorded peak per task + 15% "
+        "when a MemoryUtilization series exists",
         "oracle: clairvoyant minimum capacity at <= breach threshold each minute, "
         "billed from launch",
     ]
@@ -128,13 +134,7 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
             requests=s.requests,
         )
         train_minutes = _train_minutes(s.minutes, options.train_days)
-        mem_per_vcpu = config.task_memory_mib / (config.task_cpu_units / 1024.0)
-        sizes = tuple(
-            sorted(
-                {(cpu, memory_for(cpu, mem_per_vcpu)) for cpu in options.candidate_cpu}
-                | {(config.task_cpu_units, config.task_memory_mib)}
-            )
-        )
+        sizes = candidate_sizes(config, options.candidate_cpu, s.memory_peak_pct)
         result = backtest(
             load,
             config,
@@ -158,6 +158,28 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
     return BacktestReport(
         source=str(path), results=tuple(results), issues=tuple(issues), notes=tuple(notes)
     )
+
+
+def candidate_sizes(
+    config: ServiceConfig, cpus: tuple[int, ...], memory_peak_pct: float | None
+) -> tuple[tuple[int, int], ...]:
+    """(cpu, memory) pairs for the optimizer and baselines, plus the current size.
+
+    Memory keeps the current GB per vCPU; with a recorded memory peak, no task gets less than
+    that peak per task + 15 % (KRR "simple"), since part of a task's memory does not shrink
+    with the work it is given.
+    """
+    per_vcpu = config.task_memory_mib / (config.task_cpu_units / 1024.0)
+    floor = 0.0
+    if memory_peak_pct is not None:
+        floor = memory_peak_pct / 100.0 * config.task_memory_mib * 1.15
+    out = {(config.task_cpu_units, config.task_memory_mib)}
+    for cpu in cpus:
+        wanted = max(per_vcpu, floor / (cpu / 1024.0))
+        mib = memory_for(cpu, wanted)
+        if mib >= floor:
+            out.add((cpu, mib))
+    return tuple(sorted(out))
 
 
 def _train_minutes(minutes: int, train_days: float | None) -> int:
@@ -201,3 +223,69 @@ def _setup(
         else:
             policies = [replace(p, target=options.target) if p is current else p for p in policies]
     return config, policies, recorded
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceTargetComparison:
+    """`compare_targets` rows for one ECS service of a stack."""
+
+    address: str
+    current_target: float
+    rows: tuple[TargetComparisonRow, ...]
+    window_minutes: int
+
+
+def compare_targets_for_stack(
+    path: Path,
+    targets: tuple[float | str, ...] = ("current", 60.0, "optimizer"),
+    *,
+    settings: SimulationSettings | None = None,
+) -> tuple[list[ServiceTargetComparison], list[Issue]]:
+    """For each ECS service with a CPU target-tracking policy and a recorded CPU series in the
+    stack's metric store, replay the whole window at each target (see `compare_targets`)."""
+    issues: list[Issue] = []
+    store = path / STORE_RELPATH
+    if not store.is_file():
+        return [], [
+            Issue(
+                code=IssueCode.INSUFFICIENT_DATA,
+                where=str(path),
+                message="no .leanstack/metrics.duckdb: record or synthesize load first",
+            )
+        ]
+    series, read_issues = load_inputs(path)
+    issues.extend(read_issues)
+    index, stack_issues = _stack_scaling(path)
+    issues.extend(stack_issues)
+    out: list[ServiceTargetComparison] = []
+    for s in series:
+        service = index.get(s.name)
+        if service is None or service.type != "aws_ecs_service":
+            continue
+        scaling = policies_from_terraform(service, index)
+        issues.extend(scaling.issues)
+        current = scaling.target_tracking
+        if current is None:
+            continue
+        config = scaling.config
+        recorded: float | np.ndarray[Any, np.dtype[np.float64]] = float(max(config.desired, 1))
+        if s.tasks is not None:
+            recorded = _fill(s.tasks, float(max(config.desired, 1)))
+        load = Load.from_utilization(
+            s.cpu_pct,
+            tasks=recorded,
+            task_cpu_units=config.task_cpu_units,
+            start=s.start,
+            name=s.name,
+            requests=s.requests,
+        )
+        rows = compare_targets(load, config, current, targets, settings=settings)
+        out.append(
+            ServiceTargetComparison(
+                address=s.name,
+                current_target=current.target,
+                rows=tuple(rows),
+                window_minutes=load.minutes,
+            )
+        )
+    return out, issues

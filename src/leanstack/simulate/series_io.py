@@ -35,6 +35,7 @@ class CpuSeries:
     cpu_pct: FloatArray
     requests: FloatArray | None = None
     tasks: FloatArray | None = None
+    memory_peak_pct: float | None = None
     source: str = ""
 
     @property
@@ -201,6 +202,11 @@ def from_metric_series(cpu: MetricSeries, requests: MetricSeries | None = None) 
     )
 
 
+def _is_ecs_service(address: str) -> bool:
+    parts = [p for p in address.split(".") if not p.startswith("module")]
+    return len(parts) >= 2 and parts[-2].split("[")[0] == "aws_ecs_service"
+
+
 def read_store(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
     """ECS services' CPUUtilization (and ALB-free RequestCount) from a metric store file.
 
@@ -216,12 +222,19 @@ def read_store(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
     try:
         rows = con.execute(
             "SELECT id, resource, metric, statistic, period_s FROM series "
-            "WHERE metric IN ('CPUUtilization', 'RequestCount', 'RunningTaskCount') "
+            "WHERE metric IN ('CPUUtilization', 'RequestCount', 'RunningTaskCount', "
+            "'MemoryUtilization') "
             "ORDER BY resource, period_s"
         ).fetchall()
         picked: dict[tuple[str, str], tuple[int, int]] = {}
         for sid, resource, metric, statistic, period in rows:
-            wanted = {"CPUUtilization": "Average", "RequestCount": "Sum"}.get(metric, "Average")
+            if not _is_ecs_service(resource):
+                continue  # RDS and cache CPU are not task-scaled work
+            wanted = {
+                "CPUUtilization": "Average",
+                "RequestCount": "Sum",
+                "MemoryUtilization": "Maximum",  # the peak sizes memory (KRR: max + 15 %)
+            }.get(metric, "Average")
             if statistic != wanted or (resource, metric) in picked:
                 continue
             picked[(resource, metric)] = (int(sid), int(period))
@@ -249,6 +262,11 @@ def read_store(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
                 ).fetchnumpy()
                 t_start, t_vals = resample_minutes(tdata["ts"], tdata["value"])
                 tasks = _align(t_start, t_vals, start_s, cpu.size)
+            memory_peak = None
+            if (resource, "MemoryUtilization") in picked:
+                msid, _ = picked[(resource, "MemoryUtilization")]
+                row = con.execute("SELECT max(value) FROM points WHERE sid = ?", [msid]).fetchone()
+                memory_peak = None if row is None or row[0] is None else float(row[0])
             out.append(
                 CpuSeries(
                     name=resource,
@@ -256,6 +274,7 @@ def read_store(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
                     cpu_pct=cpu,
                     requests=requests,
                     tasks=tasks,
+                    memory_peak_pct=memory_peak,
                     source=str(path),
                 )
             )
@@ -264,7 +283,8 @@ def read_store(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
     finally:
         con.close()
     if not out:
-        return [], [_rows_issue(path, 0, "no CPUUtilization series in the metric store")]
+        message = "no ECS service CPUUtilization series in the metric store"
+        return [], [_rows_issue(path, 0, message)]
     return out, []
 
 
