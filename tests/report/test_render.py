@@ -58,7 +58,11 @@ def test_markdown_summary_first_details_folded(report: Report) -> None:
     text = render(report, "markdown")
     first_details = text.index("<details>")
     t = report.totals
-    assert f"${t.monthly_savings:,.2f}" in text[:first_details]
+    # Dollars are escaped, or GitHub reads "$15.70–$22.55" as inline math.
+    assert f"\\${t.monthly_savings:,.2f}" in text[:first_details]
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    prose = re.sub(r"`[^`\n]*`", "", prose)
+    assert re.search(r"(?<!\\)\$", prose) is None
     assert text.count("<details>") == text.count("</details>") >= 5
     assert "Truncated" not in text
     for rec in report.recommendations:
@@ -101,7 +105,7 @@ def test_markdown_stays_under_github_limit_with_a_truncation_note() -> None:
     omitted = int(re.search(r"(\d+) recommendations", match.group(1)).group(1))  # type: ignore[union-attr]
     assert shown + omitted == 600
     assert text.count("<details>") == text.count("</details>")
-    assert f"${huge.totals.monthly_savings:,.2f}" in text[: text.index("<details>")]
+    assert f"\\${huge.totals.monthly_savings:,.2f}" in text[: text.index("<details>")]
 
 
 def test_markdown_cap_is_configurable_and_exact() -> None:

@@ -49,6 +49,22 @@ def _fence(code: str, lang: str) -> str:
     return f"{fence}{lang}\n{code.rstrip()}\n{fence}"
 
 
+def _escape_dollars(text: str) -> str:
+    """`$` -> `\\$` outside code: GitHub would read `$15.70–$22.55` as inline math."""
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.startswith(("```", "~~~~")):
+            fenced = not fenced
+        elif not fenced:
+            parts = line.split("`")
+            # Even parts are outside inline code spans.
+            parts[::2] = [part.replace("$", "\\$") for part in parts[::2]]
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out)
+
+
 @dataclass
 class _Section:
     """A folded section: fixed head and tail around items that may be dropped from the end."""
@@ -300,7 +316,7 @@ def _provenance_section(report: Report) -> _Section:
 
 def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The PR comment, never longer than `max_chars` (and so under GitHub's limit)."""
-    summary = _summary(report)
+    summary = _escape_dollars(_summary(report))
     sections = [
         _recommendations_section(report),
         _cost_section(report),
@@ -312,6 +328,10 @@ def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> st
     if report.issues:
         sections.append(_issues_section(report))
     sections.append(_provenance_section(report))
+    for section in sections:
+        section.head = _escape_dollars(section.head)
+        section.items = [_escape_dollars(item) for item in section.items]
+        section.tail = _escape_dollars(section.tail)
 
     full = summary + "\n" + "".join(s.head + "".join(s.items) + s.tail for s in sections)
     if len(full) <= max_chars:
