@@ -467,3 +467,20 @@ def test_read_replica_inherits_engine_and_storage_from_its_source() -> None:
     storage = next(c for c in priced.components if c.name.startswith("Storage"))
     assert storage.monthly_quantity == 50
     assert cents(priced.monthly_cost) == cents(Decimal("0.018") * H + 50 * Decimal("0.115"))
+
+
+def test_only_providers_with_tasks_get_lines() -> None:
+    spot_only = [
+        {"capacity_provider": "FARGATE", "base": 0, "weight": 0},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1},
+    ]
+    priced = price(
+        service({"desired_count": 2, "capacity_provider_strategy": spot_only}), [task_def()]
+    )
+    assert [c.name for c in priced.components] == [
+        "Fargate vCPU (Spot, x86_64)",
+        "Fargate memory (Spot, x86_64)",
+    ]
+    idle = price(service({"desired_count": 0, "launch_type": "FARGATE"}), [task_def()])
+    assert [c.monthly_quantity for c in idle.components] == [0, 0]
+    assert idle.status is PricingStatus.PRICED and idle.monthly_cost == 0

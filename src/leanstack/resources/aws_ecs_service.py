@@ -336,7 +336,11 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         ("FARGATE", ON_DEMAND, "on-demand"),
         ("FARGATE_SPOT", SPOT, "Spot"),
     ):
-        if provider not in split or (split[provider] == 0 and provider == "FARGATE_SPOT"):
+        if provider not in split:
+            continue
+        # A provider with no task gets no line, except to show a service scaled to zero.
+        shown = split[provider] > 0 or (desired == 0 and provider == fargate_items[0].provider)
+        if not shown:
             continue
         count = Decimal(split[provider])
         query = PriceQuery.of("fargate", region, os=size.os, arch=size.arch, capacity=capacity)
