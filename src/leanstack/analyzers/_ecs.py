@@ -178,6 +178,8 @@ def fargate_service(service: Resource, ctx: AnalysisContext) -> FargateService |
     mem = as_number(task_def.get("memory"))
     if cpu is None or mem is None:
         return f"the task size of {task_def.address} is not known before apply"
+    if not is_known(task_def.get("runtime_platform")):
+        return f"the runtime platform of {task_def.address} is not known before apply"
     platform = task_def.block("runtime_platform")
     arch = "arm64" if str(platform.get("cpu_architecture", "")).upper() == "ARM64" else "x86_64"
     target, policies = scaling_of(service, ctx)

@@ -8,14 +8,20 @@ import numpy as np
 
 from leanstack.analyzers._base import AnalysisContext, Window, as_number, window
 from leanstack.model.money import HOURS_PER_MONTH
-from leanstack.model.resource import Resource
+from leanstack.model.resource import Resource, is_known
 
 CACHE_TYPES = frozenset({"aws_elasticache_cluster", "aws_elasticache_replication_group"})
 
 
 def cache_engine(resource: Resource) -> str:
-    """`redis`, `valkey` or `memcached` (a replication group without engine is Redis)."""
+    """`redis`, `valkey` or `memcached` (a replication group without engine is Redis).
+
+    `unknown` when the value is only known after apply: no catalog row matches it, so the
+    analyzers say they cannot price the node instead of guessing its engine.
+    """
     engine = resource.get("engine")
+    if not is_known(engine):
+        return "unknown"
     return str(engine).lower() if isinstance(engine, str) else "redis"
 
 

@@ -305,6 +305,10 @@ class Graviton(Analyzer[GravitonSettings]):
         return self._result(resource, rec, f"{target} on Valkey")
 
     def _lambda(self, resource: Resource, ctx: AnalysisContext, s: GravitonSettings) -> Finding:
+        if not is_known(resource.get("architectures")):
+            return self.finding(
+                resource, FindingStatus.NOT_APPLICABLE, "architectures is not known before apply."
+            )
         if lambda_arch(resource) == "arm64":
             return self.finding(
                 resource, FindingStatus.NO_CHANGE, "The function already runs on arm64."

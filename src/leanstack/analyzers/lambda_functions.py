@@ -29,7 +29,7 @@ from leanstack.model.findings import (
     Phase,
     Recommendation,
 )
-from leanstack.model.resource import Resource
+from leanstack.model.resource import Resource, is_known
 
 MEMORY_METRIC = "used_memory_max"  # Lambda Insights, MB
 
@@ -83,6 +83,13 @@ class LambdaFunctions(Analyzer[LambdaSettings]):
                 FindingStatus.INSUFFICIENT_DATA,
                 f"{invocations:.0f} invocations in the window, fewer than "
                 f"{settings.min_invocations}.",
+            )
+            return
+        if not all(is_known(resource.get(k)) for k in ("memory_size", "timeout", "architectures")):
+            yield self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                "memory_size, timeout or architectures is not known before apply.",
             )
             return
         memory = lambda_memory_mb(resource)

@@ -27,7 +27,7 @@ from leanstack.model.findings import (
     Recommendation,
 )
 from leanstack.model.money import HOURS_PER_MONTH
-from leanstack.model.resource import Resource
+from leanstack.model.resource import Resource, is_known
 
 VALID_DAYS = (
     1,
@@ -90,6 +90,13 @@ class LogRetention(Analyzer[LogRetentionSettings]):
     def analyze_resource(
         self, resource: Resource, ctx: AnalysisContext, settings: LogRetentionSettings
     ) -> Iterable[Finding]:
+        if not is_known(resource.get("retention_in_days")):
+            yield self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                "retention_in_days is not known before apply.",
+            )
+            return
         days = as_number(resource.get("retention_in_days"))
         if days:
             yield self.finding(resource, FindingStatus.NO_CHANGE, f"Logs are kept {days:g} days.")

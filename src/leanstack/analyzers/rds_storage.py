@@ -87,6 +87,10 @@ class RdsStorage(Analyzer[RdsStorageSettings]):
     def _volume(
         self, resource: Resource, ctx: AnalysisContext, engine: str, storage: float, multi_az: bool
     ) -> Finding:
+        if not is_known(resource.get("storage_type")):
+            return self.finding(
+                resource, FindingStatus.NOT_APPLICABLE, "storage_type is not known before apply."
+            )
         volume = str(resource.get("storage_type") or "gp2")
         deployment = "multi-az" if multi_az else "single-az"
         max_alloc = as_number(resource.get("max_allocated_storage"))

@@ -29,7 +29,7 @@ from leanstack.model.findings import (
 )
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.pricing import Price
-from leanstack.model.resource import Resource
+from leanstack.model.resource import Resource, is_known
 
 LONG_POLL_S = 20
 
@@ -131,6 +131,12 @@ class Sqs(Analyzer[SqsSettings]):
         sent: Window,
         price: Price | None,
     ) -> Finding:
+        if not is_known(resource.get("receive_wait_time_seconds")):
+            return self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                "receive_wait_time_seconds is not known before apply.",
+            )
         wait = as_number(resource.get("receive_wait_time_seconds")) or 0.0
         empty_s = ctx.series(resource.address, "NumberOfEmptyReceives")
         recv_s = ctx.series(resource.address, "NumberOfMessagesReceived")
