@@ -164,7 +164,7 @@ def replay_target_tracking(
 
         # argmin then index: a third of the cost of .min() on small arrays
         if lnh_f[lnh_f.argmin()] <= t - scale_out_datapoints:
-            idx = np.flatnonzero(lnh_f <= t - scale_out_datapoints)
+            idx = (lnh_f <= t - scale_out_datapoints).nonzero()[0]
             in_cooldown = t < ou_f[idx]
             base = np.where(in_cooldown, ob_f[idx], run_f[idx])
             capped = np.minimum(met_f[idx], 100.0)
@@ -185,7 +185,7 @@ def replay_target_tracking(
             # datapoints that reset this streak anyway: resetting it now skips this branch.
             lnh_f[idx[des_f[idx] >= max_f[idx]]] = t
         if lnl_f[lnl_f.argmin()] <= t - scale_in_datapoints:
-            firing = np.flatnonzero(lnl_f <= t - scale_in_datapoints)
+            firing = (lnl_f <= t - scale_in_datapoints).nonzero()[0]
             idx = firing[(t >= iu_f[firing]) & si_f[firing]]
             if idx.size:
                 capped = np.minimum(met_f[idx], 100.0)
