@@ -119,3 +119,11 @@ def test_bad_options_are_one_line(stack: Path, args: list[str]) -> None:
 def test_missing_store_with_metrics(stack: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(stack), "--metrics"])
     assert result.exit_code == 2 and "metric store" in result.output
+
+
+def test_empty_or_missing_stack(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["analyze", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    (tmp_path / "main.tf").write_text('variable "x" {\n  default = 1\n}\n')
+    empty = CliRunner().invoke(app, ["analyze", str(tmp_path)])
+    assert empty.exit_code == 1 and "no resource to analyze" in empty.output

@@ -264,6 +264,10 @@ def register(app: typer.Typer) -> None:
             fail(f"{store_path}: no metric store (run `leanstack metrics import` or `synth`)")
         catalog = load_catalog()
         loaded = load_stack(path, var_files=list(var_file or []))
+        if not loaded.resources:
+            for issue in loaded.issues:
+                err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+            fail(f"{path}: no resource to analyze", 1)
         usage_path = usage if usage is not None else find_usage_file(path)
         usage_file = load_usage_file(usage_path) if usage_path is not None else None
         priced = estimate(loaded, catalog, usage_file)
