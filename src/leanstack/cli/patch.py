@@ -136,7 +136,7 @@ def patch_command(
             warn(problem)
         fail(f"{result.problems[0] if result.problems else 'patch failed'}; {state}", code=1)
     typer.echo(text, nl=False)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     backup = result.backup_dir.relative_to(root) if result.backup_dir else None
     err.print(
         f"patched {len(result.written)} file(s) in {root}: {', '.join(result.written)}; "
@@ -153,8 +153,10 @@ def patch_command(
             err.print("terraform fmt -check: ok", markup=False)
         else:
             before = result.fmt.unformatted_before
-            why = f" ({', '.join(before)} already unformatted before the patch)" if before else ""
-            warn(f"terraform fmt -check reports differences{why}:\n{result.fmt.output}")
+            why = (
+                f" ({', '.join(before)} did not pass it before the patch either)" if before else ""
+            )
+            warn(f"terraform fmt -check does not pass{why}:\n{result.fmt.output}")
 
 
 def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, str]]:

@@ -352,6 +352,9 @@ def terraform_fmt(plan: PatchPlan) -> FmtResult | None:
     if binary is None or not files:
         return None
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    # A missing CLI config file makes terraform print a warning box; fmt needs no config.
+    if not Path(env.get("TF_CLI_CONFIG_FILE") or os.devnull).is_file():
+        env["TF_CLI_CONFIG_FILE"] = os.devnull
     try:
         proc = subprocess.run(
             [binary, "fmt", "-check", "-diff", "-no-color", *files],

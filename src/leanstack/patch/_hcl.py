@@ -285,6 +285,12 @@ def describe(expr: Node) -> str:
     source = text(expr)
     if "count.index" in source or "each." in source:
         return "depends on count/for_each"
+    if "terraform.workspace" in source:
+        return "depends on the workspace"
+    if node.type == "expression" and any(c.type == "splat" for c in node.children):
+        return "is a splat expression"
+    if node.type == "expression" and any(c.type == "index" for c in node.children):
+        return f"is selected by an index expression ({' '.join(source.split())[:60]})"
     kinds = {
         "conditional": "is a conditional expression",
         "function_call": "is computed by a function call",
