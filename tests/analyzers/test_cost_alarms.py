@@ -85,3 +85,8 @@ def test_the_seeds_alarm_is_flagged() -> None:
         address=other_region.address,
     )
     assert "us-east-1" in f2.summary
+
+
+def test_no_budget_limit_from_an_unpriced_stack() -> None:
+    f = one(run("cost_alarms", context(STACK)), address="aws_budgets_budget.monthly")
+    assert f.status is FindingStatus.NO_CHANGE and f.recommendation is None

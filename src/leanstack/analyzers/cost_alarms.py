@@ -210,9 +210,19 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         )
 
     def _budget(self, ctx: AnalysisContext, s: CostAlarmSettings, total: Decimal) -> Finding:
-        limit = _limit(total, s.margin)
         name = "monthly"
         address = f"aws_budgets_budget.{name}"
+        if total < 1:
+            # Nothing priced (usage unknown): a limit derived from $0 would alert on day one.
+            return self.finding(
+                address,
+                FindingStatus.NO_CHANGE,
+                f"No budget, but the estimate is ${total:.2f}/month (usage-based costs unknown): "
+                "add an AWS Budgets budget at the spend you expect, with actual and forecast "
+                "notifications.",
+                {"monthly_cost": str(total.quantize(Decimal("0.01")))},
+            )
+        limit = _limit(total, s.margin)
         block = (
             f'resource "aws_budgets_budget" "{name}" {{\n'
             f'  name         = "monthly-cost"\n'
