@@ -147,7 +147,7 @@ def test_basic_patched_tree_reparses_to_recommended_values(
     root = copy_stack("basic")
     result = apply_patch(plan_patch(root, BASIC), run_fmt=False)
     assert result.ok, result.problems
-    for path in root.rglob("*.tf"):
+    for path in [*root.rglob("*.tf"), *root.rglob("*.tfvars")]:
         data = path.read_bytes()
         assert _hcl.first_error(_hcl.parse(data)) is None, path
         hcl2.loads(data.decode())
@@ -158,7 +158,7 @@ def test_basic_patched_tree_reparses_to_recommended_values(
         if change.new_block is not None:
             assert change.path in resources
             continue
-        address, _, attr = _split(change.path, resources)
+        address, attr = _split(change.path, resources)
         if change.after is None:
             assert attr not in resources[address].attrs
             continue
@@ -169,10 +169,11 @@ def test_basic_patched_tree_reparses_to_recommended_values(
     assert (result.backup_dir / "variables.tf").read_bytes() == original
 
 
-def _split(path: str, resources: dict[str, Any]) -> tuple[str, str, str]:
+def _split(path: str, resources: dict[str, Any]) -> tuple[str, str]:
+    """(resource address, attribute path) of a change path: the longest address that fits."""
     for address in sorted(resources, key=len, reverse=True):
         if path.startswith(address + "."):
-            return address, ".", path[len(address) + 1 :]
+            return address, path[len(address) + 1 :]
     raise AssertionError(f"no resource for {path}")
 
 
@@ -203,7 +204,7 @@ def test_planning_writes_nothing(copy_stack: Callable[[str], Path]) -> None:
 def test_reapplying_is_a_no_op(copy_stack: Callable[[str], Path]) -> None:
     root = copy_stack("basic")
     assert apply_patch(plan_patch(root, BASIC), run_fmt=False).ok
-    again = plan_patch(root, [r for r in BASIC])
+    again = plan_patch(root, BASIC)
     assert again.empty
     reasons = " ".join(s.reason for s in again.skipped)
     assert "already" in reasons
