@@ -25,6 +25,7 @@ from leanstack.report._format import (
     percent,
     quantity,
     target_text,
+    top_recommendations,
     usd,
     usd_range,
     value_text,
@@ -120,6 +121,8 @@ def render_html(report: Report) -> str:
         r=report, t=t, colours=colours, charts=_charts_for(report, colours), loads=loads,
         findings=sorted(report.findings, key=lambda f: (f.address, f.analyzer)),
         reduction=reduction, stack_name=stack_name, bucket_text=_bucket_text(report),
+        top=top_recommendations(report),
+        rec_index={rec.id: i for i, rec in enumerate(report.recommendations, start=1)},
     )
 
 
