@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -322,21 +322,3 @@ def same_kind(before: Any, value: float | int) -> Any:
     if isinstance(before, str):
         return str(number)
     return number
-
-
-def first_known(*candidates: tuple[Callable[[], Any], str]) -> tuple[Any, str] | None:
-    """First candidate whose getter returns a usable value, with its label."""
-    for getter, label in candidates:
-        value = getter()
-        if value is not None:
-            return value, label
-    return None
-
-
-def iter_unique(items: Iterable[str]) -> Iterator[str]:
-    """Items in order, duplicates dropped."""
-    seen: set[str] = set()
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            yield item

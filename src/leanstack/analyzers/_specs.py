@@ -25,11 +25,6 @@ def fargate_sizes() -> list[tuple[int, int]]:
     return [(cpu, mem) for cpu, mems in FARGATE_GRID.items() for mem in mems]
 
 
-def is_fargate_size(cpu: int, mem: int) -> bool:
-    """True when (cpu, memory) is a valid Fargate Linux size."""
-    return mem in FARGATE_GRID.get(cpu, ())
-
-
 @dataclass(frozen=True, slots=True)
 class InstanceSpec:
     """vCPUs, memory and, for burstable classes, the baseline share per vCPU."""
@@ -157,8 +152,3 @@ def family_of(instance_class: str) -> str:
 def is_arm(instance_class: str) -> bool:
     """True for Graviton classes."""
     return family_of(instance_class) in ARM_FAMILIES
-
-
-def postgres_max_connections(memory_gib: float) -> int:
-    """RDS PostgreSQL default max_connections: LEAST(DBInstanceClassMemory/9531392, 5000)."""
-    return int(min(memory_gib * 2**30 / 9_531_392, 5000))
