@@ -258,6 +258,23 @@ def test_load_statistics_downsampling_and_capacity_lines() -> None:
     assert [(c.kind, c.value) for c in metric.capacity] == [("before", 100.0), ("after", 25.0)]
 
 
+def test_scaling_target_lines_follow_the_policy_change() -> None:
+    policy = _rec("autoscaling", "1", changes=(AttributeChange(
+        path="aws_appautoscaling_policy.cpu.target_tracking_scaling_policy_configuration"
+             ".target_value", before=70, after=75),))
+    cpu = _series("CPUUtilization", np.full(600, 40.0), resource="aws_ecs_service.app")
+    memory = _series("MemoryUtilization", np.full(600, 30.0), resource="aws_ecs_service.app")
+    report = _build([policy], metrics={"aws_ecs_service.app": [cpu, memory]})
+    lines = {m.metric: [(c.kind, c.label, c.value) for c in m.capacity]
+             for m in report.load.resources[0].metrics}
+    assert lines["CPUUtilization"] == [
+        ("before", "current capacity", 100.0),
+        ("target", "scaling target today", 70.0),
+        ("target", "scaling target after", 75.0),
+    ]
+    assert lines["MemoryUtilization"] == [("before", "current capacity", 100.0)]
+
+
 def test_explicit_capacity_and_minimum_statistic() -> None:
     healthy = np.full(48 * 60, 2.0)
     healthy[30] = 0.0

@@ -666,7 +666,11 @@ def _derived_capacity(
         if not _mentions(rec, address):
             continue
         for change in rec.changes:
-            if change.path.rsplit(".", 1)[-1] not in attrs:
+            attr = change.path.rsplit(".", 1)[-1]
+            if attr == "target_value" and _tracks(change.path) == series.metric:
+                lines.extend(_target_lines(rec, change.before, change.after))
+                continue
+            if attr not in attrs:
                 continue
             before, after = _number(change.before), _number(change.after)
             if before is None or after is None or before == after:
@@ -680,6 +684,30 @@ def _derived_capacity(
                 )
             )
     return lines
+
+
+def _tracks(path: str) -> str:
+    """The utilisation metric a target-tracking policy follows, from its path."""
+    return "MemoryUtilization" if "mem" in path.lower() else "CPUUtilization"
+
+
+def _target_lines(rec: Recommendation, before: Any, after: Any) -> list[CapacityLine]:
+    """A scaling policy's target today and after the change, in the metric's percent."""
+    out = []
+    for kind, value in (("today", before), ("after", after)):
+        number = _number(value)
+        if number is not None:
+            out.append(
+                CapacityLine(
+                    label=f"scaling target {kind}",
+                    value=float(number),
+                    kind="target",
+                    recommendation_id=rec.id,
+                )
+            )
+    if len(out) == 2 and out[0].value == out[1].value:
+        out.pop()
+    return out
 
 
 def _metric_load(

@@ -27,6 +27,7 @@ GRID = "#e3e7ec"
 SAVE = "#2e8b57"
 AFTER = "#d9480f"
 BEFORE = "#1f2933"
+TARGET = "#8a5cb8"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
 
 
@@ -276,15 +277,18 @@ def load_chart(address: str, metric: MetricLoad, *, width: int = 860,
                      f'y2="{y(p95):.1f}" stroke="#3566a8" stroke-dasharray="2 3"/>')
         labels.append((y(p95), f"p95 {number(p95, metric.unit)}", "#3566a8", "normal"))
     for line in lines:
-        colour = BEFORE if line.kind == "before" else AFTER
-        dash = "" if line.kind == "before" else ' stroke-dasharray="6 4"'
+        colour, dash, width_px = {
+            "before": (BEFORE, "", 2),
+            "after": (AFTER, ' stroke-dasharray="6 4"', 2),
+            "target": (TARGET, ' stroke-dasharray="1 3"', 2),
+        }[line.kind]
         yy = y(line.value)
         parts.append(
             f'<line class="capacity" x1="{left}" x2="{left + plot_w}" y1="{yy:.1f}" '
-            f'y2="{yy:.1f}" stroke="{colour}" stroke-width="2"{dash}>'
+            f'y2="{yy:.1f}" stroke="{colour}" stroke-width="{width_px}"{dash}>'
             f"<title>{escape(line.label)}: {escape(number(line.value, metric.unit))}</title></line>"
         )
-        label = "capacity today" if line.kind == "before" else "capacity after"
+        label = {"before": "capacity today", "after": "capacity after"}.get(line.kind, line.label)
         labels.append((yy, f"{label} {number(line.value, metric.unit)}", colour, "600"))
     # Right-hand labels are nudged apart so that close lines stay readable.
     labels.sort()
