@@ -165,3 +165,11 @@ def test_multi_az_is_an_availability_choice(multi_az: bool) -> None:
         deployment="multi-az",
     )
     assert Decimal(notes[0].evidence["multi_az_extra_monthly"]) == (multi - single) * 730
+
+
+def test_too_small_class_is_not_called_the_cheapest_fit() -> None:
+    # 95% of a db.m5.large's 2 vCPU: the P99.5 with headroom needs more than 2 vCPU.
+    finding = next(f for f in run("rds", context(db("db.m5.large"), load(95.0))) if f.address == DB)
+    assert finding.evidence["current_fits"] is False
+    assert finding.status is FindingStatus.NO_CHANGE
+    assert "Under-provisioned" in finding.summary

@@ -84,6 +84,7 @@ class Option:
     rate: Rate
     credit_vcpu_hours: float  # monthly surplus, 0 for fixed classes
     credit_price: Price | None
+    fits: bool = True  # holds the required vCPU, memory and connections
 
     @property
     def instance_monthly(self) -> Decimal:
@@ -244,7 +245,7 @@ class RdsRightsizing(Analyzer[RdsSettings]):
                 and max_connections(engine, c_spec.memory_gib) >= need_conn
             )
             if not fits and candidate != cls:
-                continue
+                continue  # the current class stays listed, to price it even when it is too small
             rate = rds_rate(ctx.catalog, region, candidate, engine, multi_az)
             if rate is None:
                 continue
@@ -252,7 +253,7 @@ class RdsRightsizing(Analyzer[RdsSettings]):
             monthly_surplus = surplus * float(HOURS_PER_MONTH) / max(len(usage_hourly), 1)
             if monthly_surplus > 0 and credit_price is None:
                 continue  # cannot price its credits: not a fair comparison
-            options.append(Option(candidate, c_spec, rate, monthly_surplus, credit_price))
+            options.append(Option(candidate, c_spec, rate, monthly_surplus, credit_price, fits))
         current = next((o for o in options if o.instance_class == cls), None)
         if current is None:
             return self.finding(
@@ -261,10 +262,11 @@ class RdsRightsizing(Analyzer[RdsSettings]):
                 f"No catalog price for {cls} ({engine}) in {region}.",
             )
         options.sort(key=lambda o: (o.total, o.instance_class != cls))
-        best = options[0]
-        fixed = [o for o in options if not o.spec.burstable]
-        shown = options[:4] + [o for o in fixed[:1] if o not in options[:4]]
+        fitting = [o for o in options if o.fits]
+        fixed = [o for o in fitting if not o.spec.burstable]
+        shown = fitting[:4] + [o for o in fixed[:1] if o not in fitting[:4]]
         evidence["options"] = [o.row() for o in shown]
+        evidence["current_fits"] = current.fits
         if current.credits_monthly > 0:
             evidence["credit_charges_monthly"] = str(
                 current.credits_monthly.quantize(Decimal("0.01"))
@@ -282,6 +284,24 @@ class RdsRightsizing(Analyzer[RdsSettings]):
             if current.credits_monthly > 0 and spec.baseline is not None
             else ""
         )
+        if not fitting:
+            return self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                f"Under-provisioned: the load needs {need_vcpu:.2f} vCPU and {need_mem:.1f} GiB, "
+                "more than any class the catalog prices here.",
+                evidence,
+            )
+        best = fitting[0]
+        if not current.fits and best.total >= current.total:
+            return self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                f"Under-provisioned: the load needs {need_vcpu:.2f} vCPU and {need_mem:.1f} GiB; "
+                f"{best.instance_class} holds it for ${best.total - current.total:.2f}/month more."
+                + credit_note,
+                evidence,
+            )
         if best.instance_class == cls or best.total >= current.total:
             return self.finding(
                 resource,
