@@ -49,7 +49,7 @@ def generate(path: Path, services: int, days: int, seed: int = 1) -> int:
         ]
     )
     total = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
         for i in range(services):
             cols: dict[str, list[pa.Array]] = {k: [] for k in schema.names}
             for metric in METRICS:

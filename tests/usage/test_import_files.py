@@ -176,3 +176,26 @@ def test_store_reads_and_missing_ranges(store: MetricStore, tmp_path: Path) -> N
     assert list(by_metric) == ["NumberOfMessagesSent"]
     assert by_metric["NumberOfMessagesSent"].coverage == pytest.approx(5 / 7)
     assert store.series("aws_sqs_queue.q", "Nope") is None
+
+
+def test_upsert_numpy_columns_with_covered_ranges(store: MetricStore) -> None:
+    ts = np.arange(1_700_000_000, 1_700_000_000 + 600, 60, dtype=np.int64)
+    cols = {
+        "resource": ["aws_lambda_function.f"] * ts.size,
+        "metric": ["Invocations"] * ts.size,
+        "statistic": ["Sum"] * ts.size,
+        "period_s": np.full(ts.size, 60),
+        "ts": ts,
+        "value": np.arange(ts.size, dtype=float),
+    }
+    key = SeriesKey("aws_lambda_function.f", "Invocations", "Sum", 60)
+    lo = datetime.fromtimestamp(int(ts[0]), UTC)
+    wide = (key, int(ts[0]) - 3600, int(ts[-1]) + 3600)
+    first = store.upsert(cols, source="test", covered=[wide])
+    assert (first.added, first.series) == (ts.size, 1)
+    assert store.missing_ranges(key, lo - timedelta(hours=2), lo + timedelta(hours=2)) == [
+        (lo - timedelta(hours=2), lo - timedelta(hours=1)),
+        (datetime.fromtimestamp(wide[2], UTC), lo + timedelta(hours=2)),
+    ]
+    again = store.upsert(cols, source="test")
+    assert (again.added, again.unchanged) == (0, ts.size)

@@ -41,7 +41,7 @@ _OPTIONAL = {
 }
 
 
-class ImportError_(Exception):
+class RejectedInput(Exception):
     """A rejected input; carries the one-line Issue."""
 
     def __init__(self, issue: Issue):
@@ -86,7 +86,7 @@ def relation_from_file(store: MetricStore, path: Path) -> Source:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
-        raise ImportError_(_err(label, f"cannot read: {exc.strerror or exc}")) from exc
+        raise RejectedInput(_err(label, f"cannot read: {exc.strerror or exc}")) from exc
     try:
         if magic == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
             from_sql = f"read_parquet({_lit(str(path))})"
@@ -94,7 +94,7 @@ def relation_from_file(store: MetricStore, path: Path) -> Source:
         from_sql = f"read_csv({_lit(str(path))}, header = true, all_varchar = true)"
         return Source(label, from_sql, _describe(store.con, from_sql), 1, "line")
     except duckdb.Error as exc:
-        raise ImportError_(_err(label, _duck_msg(exc))) from exc
+        raise RejectedInput(_err(label, _duck_msg(exc))) from exc
 
 
 def _duck_msg(exc: BaseException) -> str:
@@ -125,22 +125,14 @@ def _ident(name: str) -> str:
 def _ts_expr(col: str, typ: str) -> str:
     t = typ.upper()
     c = _ident(col)
-    if t.startswith(("TIMESTAMP", "DATE")):
-        return f"CAST(floor(epoch(CAST({c} AS TIMESTAMPTZ))) AS BIGINT)"
-    if any(
-        t.startswith(x)
-        for x in (
-            "BIGINT",
-            "INTEGER",
-            "HUGEINT",
-            "DOUBLE",
-            "FLOAT",
-            "DECIMAL",
-            "UBIGINT",
-            "UINTEGER",
-            "SMALLINT",
-        )
-    ):
+    if t.startswith("TIMESTAMP"):
+        # epoch() of a naive TIMESTAMP reads it as UTC, of a TIMESTAMPTZ as the instant; no
+        # cast between the two, which would go through ICU for every row.
+        return f"CAST(floor(epoch({c})) AS BIGINT)"
+    if t.startswith("DATE"):
+        return f"CAST(epoch(CAST({c} AS TIMESTAMP)) AS BIGINT)"
+    numeric = ("BIGINT", "INTEGER", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL", "UBIGINT")
+    if t.startswith(numeric) or t in ("UINTEGER", "SMALLINT"):
         # Epoch seconds, or milliseconds when too large to be seconds (year > 5138).
         return f"CAST(floor(CASE WHEN abs({c}) > 1e11 THEN {c} / 1000 ELSE {c} END) AS BIGINT)"
     return f"CAST(floor(epoch(TRY_CAST(trim(CAST({c} AS VARCHAR)) AS TIMESTAMPTZ))) AS BIGINT)"
@@ -168,7 +160,7 @@ def _build_view(
     val = _find(src.columns, _VALUE_NAMES)
     if ts is None or val is None:
         missing = "timestamp" if ts is None else "value"
-        raise ImportError_(
+        raise RejectedInput(
             _err(
                 f"{src.label}:1" if src.row_word == "line" else src.label,
                 f"no '{missing}' column (expected timestamp,value or "
@@ -210,7 +202,7 @@ def _build_view(
             )
     if exprs["resource"].startswith("CAST(NULL") or exprs["metric"].startswith("CAST(NULL"):
         what = "resource" if exprs["resource"].startswith("CAST(NULL") else "metric"
-        raise ImportError_(
+        raise RejectedInput(
             _err(src.label, f"two-column file: give --{what} (the file has no '{what}' column)")
         )
     exprs["h"] = "hash(resource, metric, statistic, period)"
@@ -288,10 +280,12 @@ def _scan(store: MetricStore, sql: str, periods: dict[int, int]) -> _Scan:
     """Stream (key, ts) in stored order, counting order breaks and gaps per key."""
     keys = np.array(sorted(periods), dtype=np.uint64)
     pers = np.array([periods[int(k)] for k in keys], dtype=np.int64)
+    # One period for every key (the usual case) avoids a per-row lookup.
+    single = int(pers[0]) if pers.size and np.all(pers == pers[0]) else 0
     out = _Scan()
     prev_k: np.ndarray[Any, Any] | None = None
     prev_t: np.ndarray[Any, Any] | None = None
-    reader = store.con.sql(sql).to_arrow_reader(1_000_000)
+    reader = store.con.sql(sql).to_arrow_reader(4_000_000)
     for batch in reader:
         k = batch.column(0).to_numpy().astype(np.uint64, copy=False)
         t = batch.column(1).to_numpy().astype(np.int64, copy=False)
@@ -304,15 +298,18 @@ def _scan(store: MetricStore, sql: str, periods: dict[int, int]) -> _Scan:
             k = np.concatenate((prev_k, k))
             t = np.concatenate((prev_t, t))  # type: ignore[arg-type]
         same = k[1:] == k[:-1]
-        out.runs += int(np.count_nonzero(~same))
+        out.runs += k.size - 1 - int(np.count_nonzero(same))
         d = t[1:] - t[:-1]
-        out.non_increasing += int(np.count_nonzero(same & (d <= 0)))
-        out.out_of_order += int(np.count_nonzero(same & (d < 0)))
-        p = pers[np.searchsorted(keys, k[1:])] if keys.size else np.ones_like(d)
+        d[~same] = 1  # steps across series boundaries are neither disorder nor gaps
+        out.non_increasing += int(np.count_nonzero(d <= 0))
+        out.out_of_order += int(np.count_nonzero(d < 0))
+        p: Any = single if single else pers[np.searchsorted(keys, k[1:])]
         # A step of 1.5 periods or more is a gap (jittered exports step by ~1 period).
-        gap = same & (d * 2 >= p * 3)
-        out.gaps += int(np.count_nonzero(gap))
-        out.missing += int(np.sum(np.rint(d[gap] / p[gap]).astype(np.int64) - 1))
+        gap = d * 2 >= p * 3
+        if gap.any():
+            pg = p if single else p[gap]
+            out.gaps += int(np.count_nonzero(gap))
+            out.missing += int(np.sum(np.rint(d[gap] / pg).astype(np.int64) - 1))
         prev_k, prev_t = k[-1:], t[-1:]
     return out
 
@@ -329,7 +326,7 @@ def ingest_relation(
 ) -> UpsertSummary:
     """Validate, count and merge one source into the store (the caller holds the transaction).
 
-    Raises ImportError_ for a malformed source; the caller rolls back.
+    Raises RejectedInput for a malformed source; the caller rolls back.
     """
     from leanstack.usage.store import SeriesKey, UpsertSummary, scalar
 
@@ -350,7 +347,7 @@ def ingest_relation(
         """
     ).fetchall()
     if any(r[7] or r[8] or r[9] for r in agg):
-        raise ImportError_(_first_bad_row(store, src))
+        raise RejectedInput(_first_bad_row(store, src))
     total_rows = sum(int(r[6]) for r in agg)
     if total_rows == 0:
         return UpsertSummary(
@@ -545,7 +542,7 @@ def import_file(
                 statistic=statistic,
                 period_s=period_s,
             )
-    except ImportError_ as exc:
+    except RejectedInput as exc:
         return UpsertSummary(source=label, error=exc.issue)
     except duckdb.Error as exc:
         return UpsertSummary(

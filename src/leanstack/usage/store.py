@@ -18,7 +18,7 @@ anti-joins); Python only touches per-series metadata.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -341,10 +341,18 @@ class MetricStore:
         Returns (added, updated, unchanged). `fresh=True` means no stored point can overlap
         (checked by the caller), so the stage is appended as is.
         """
-        total = int(scalar(self.con, f"SELECT count(*) FROM {stage}"))
         if fresh:
-            self.con.execute(f"INSERT INTO points SELECT sid, ts, value FROM {stage}")
-            return total, 0, 0
+            # Parallel, unordered append: the stage is already grouped by series, and the
+            # order of rows inside a series does not matter to readers (they ORDER BY ts).
+            self.con.execute("SET preserve_insertion_order = false")
+            try:
+                added = int(
+                    scalar(self.con, f"INSERT INTO points SELECT sid, ts, value FROM {stage}")
+                )
+            finally:
+                self.con.execute("SET preserve_insertion_order = true")
+            return added, 0, 0
+        total = int(scalar(self.con, f"SELECT count(*) FROM {stage}"))
         # A point that exists with another value is replaced: CloudWatch revises the last
         # minutes of a series, and a re-import is the user's latest word.
         updated = int(
@@ -399,7 +407,7 @@ class MetricStore:
 
     def upsert(
         self,
-        points: pa.Table,
+        points: pa.Table | Mapping[str, Any],
         *,
         source: str = "upsert",
         covered: Sequence[tuple[SeriesKey, int, int]] = (),
@@ -410,8 +418,11 @@ class MetricStore:
         `unit`; `ts` is epoch seconds (int) or an Arrow timestamp (naive = UTC). Invalid,
         duplicate and impossible points are counted in the summary, as for a file import.
         `covered` records requested ranges (for fetch) even when they returned no point.
+        A mapping of column name -> numpy array (or list) is accepted as well.
         """
-        from leanstack.usage.importer import ImportError_, ingest_relation, relation_from_arrow
+        if not isinstance(points, pa.Table):
+            points = pa.table(dict(points))
+        from leanstack.usage.importer import RejectedInput, ingest_relation, relation_from_arrow
 
         try:
             with self.transaction():
@@ -423,7 +434,7 @@ class MetricStore:
                 if covered:
                     ids = self.ensure_series([(k, "", source) for k, _, _ in covered])
                     self.add_covered([(i, s, e) for i, (_, s, e) in zip(ids, covered, strict=True)])
-        except ImportError_ as exc:
+        except RejectedInput as exc:
             return UpsertSummary(source=source, error=exc.issue)
         finally:
             with suppress(duckdb.Error):
