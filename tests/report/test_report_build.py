@@ -269,8 +269,8 @@ def test_scaling_target_lines_follow_the_policy_change() -> None:
              for m in report.load.resources[0].metrics}
     assert lines["CPUUtilization"] == [
         ("before", "current capacity", 100.0),
-        ("target", "scaling target today", 70.0),
-        ("target", "scaling target after", 75.0),
+        ("target", "target now", 70.0),
+        ("target", "target after", 75.0),
     ]
     assert lines["MemoryUtilization"] == [("before", "current capacity", 100.0)]
 

@@ -694,12 +694,12 @@ def _tracks(path: str) -> str:
 def _target_lines(rec: Recommendation, before: Any, after: Any) -> list[CapacityLine]:
     """A scaling policy's target today and after the change, in the metric's percent."""
     out = []
-    for kind, value in (("today", before), ("after", after)):
+    for kind, value in (("now", before), ("after", after)):
         number = _number(value)
         if number is not None:
             out.append(
                 CapacityLine(
-                    label=f"scaling target {kind}",
+                    label=f"target {kind}",
                     value=float(number),
                     kind="target",
                     recommendation_id=rec.id,
