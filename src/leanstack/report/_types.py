@@ -411,5 +411,5 @@ def report_json_schema() -> dict[str, Any]:
     """The published JSON Schema of the report, generated from the models."""
     schema = Report.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"https://leanstack.dev/schema/report-{SCHEMA_VERSION}.json"
+    schema["$id"] = f"urn:leanstack:schema:report:{SCHEMA_VERSION}"
     return schema
