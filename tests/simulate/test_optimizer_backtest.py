@@ -185,3 +185,38 @@ def test_recorded_count_and_size_set_the_demand() -> None:
     ok = ~np.isnan(one.demand_vcpu)
     assert np.allclose(four.demand_vcpu[ok], 8 * one.demand_vcpu[ok])
     assert math.isclose(float(np.nanmax(one.demand_vcpu)), float(np.nanmax(s.cpu_pct)) / 100 * 0.5)
+
+
+def test_requests_per_task_ceiling_adds_tasks_when_cpu_alone_would_not() -> None:
+    minutes = 2 * 1440
+    util = np.full(minutes, 20.0)  # CPU is light ...
+    requests = np.full(minutes, 900.0)  # ... but each minute brings 900 requests
+    load = Load.from_utilization(util, tasks=2, task_cpu_units=512, requests=requests, name="rq")
+    cfg = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=1, max_capacity=20, desired=2
+    )
+    space = SearchSpace(min_capacities=(1, 2, 3, 4, 5, 6), refine_top=0)
+    free = optimize(load, cfg, space=space)
+    capped = optimize(load, cfg, space=space, slo=SloSettings(requests_per_task_ceiling=200.0))
+    assert free.best is not None and capped.best is not None and capped.meets_slo
+    # 900 requests at <= 200 per task needs 5 tasks, whatever the CPU says.
+    assert capped.best.candidate.config.min_capacity >= math.ceil(900 / 200)
+    assert capped.best.request_violations <= 0.001 * minutes
+    assert free.best.monthly_cost < capped.best.monthly_cost
+
+
+def test_default_search_sizes_min_capacity_for_the_request_ceiling() -> None:
+    minutes = 1440
+    load = Load.from_utilization(
+        np.full(minutes, 20.0),
+        tasks=2,
+        task_cpu_units=512,
+        requests=np.full(minutes, 900.0),
+        name="rq",
+    )
+    cfg = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=1, max_capacity=20, desired=2
+    )
+    result = optimize(load, cfg, slo=SloSettings(requests_per_task_ceiling=200.0))
+    assert result.meets_slo and result.best is not None
+    assert result.best.candidate.config.min_capacity == math.ceil(900 / 200)

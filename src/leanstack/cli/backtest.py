@@ -76,6 +76,13 @@ def register(app: typer.Typer) -> None:
         sizes: Annotated[
             str, typer.Option("--sizes", help="candidate task CPU sizes for the optimizer")
         ] = "256,512,1024,2048",
+        max_requests_per_task: Annotated[
+            float | None,
+            typer.Option(
+                "--max-requests-per-task",
+                help="SLO latency proxy: max requests per task per minute (needs RequestCount)",
+            ),
+        ] = None,
         start_latency: Annotated[
             int, typer.Option("--start-latency", help="task start latency in seconds")
         ] = 60,
@@ -86,6 +93,7 @@ def register(app: typer.Typer) -> None:
         """Fit on the first days of each series, replay the rest: current policy, optimizer,
         oracle and static baselines (KRR, VPA, Compute Optimizer-like, peak)."""
         from leanstack.model.issues import Severity
+        from leanstack.simulate.optimizer import SloSettings
         from leanstack.simulate.run import BacktestOptions, run_backtest
 
         if not path.exists():
@@ -96,6 +104,8 @@ def register(app: typer.Typer) -> None:
             fail(f"--tasks {tasks}: must be positive")
         if target is not None and not 0 < target <= 100:
             fail(f"--target {target}: must be in (0, 100]")
+        if max_requests_per_task is not None and max_requests_per_task <= 0:
+            fail(f"--max-requests-per-task {max_requests_per_task}: must be positive")
         if train_days is not None and train_days <= 0:
             fail(f"--train-days {train_days}: must be positive")
         options = BacktestOptions(
@@ -108,6 +118,7 @@ def register(app: typer.Typer) -> None:
             max_capacity=max_capacity,
             candidate_cpu=_parse_sizes(sizes),
             start_latency_s=start_latency,
+            slo=SloSettings(requests_per_task_ceiling=max_requests_per_task),
         )
         report = run_backtest(path, options)
         for issue in report.issues:

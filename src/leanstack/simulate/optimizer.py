@@ -283,6 +283,20 @@ def optimize(
     for cpu, mem in _sizes(config, space):
         vcpu = cpu / 1024.0
         mins = _min_candidates(load, vcpu, space, slo.breach_threshold)
+        if slo.requests_per_task_ceiling and load.requests is not None and not space.min_capacities:
+            # CPU target tracking does not see requests: floors sized for them are candidates.
+            req = load.requests[~np.isnan(load.requests)]
+            if req.size:
+                mins = sorted(
+                    set(mins)
+                    | {
+                        max(
+                            1,
+                            math.ceil(float(np.percentile(req, q)) / slo.requests_per_task_ceiling),
+                        )
+                        for q in space.min_quantiles
+                    }
+                )
         top = _max_for(load, vcpu, space, max(mins))
         for target, low in itertools.product(space.targets, mins):
             cfg = replace(
