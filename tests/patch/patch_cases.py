@@ -75,8 +75,9 @@ EDGE: tuple[PatchRequest, ...] = (
     ),
     req("shared-one", "module.svc_a.aws_lambda_function.fn.memory_size", 512, 256),
     req("stale-before", "module.svc_b.aws_lambda_function.fn.timeout", 60, 10),
+    req("aligned-comment", "aws_lambda_function.api.timeout", 30, 900),
 )
-"""Edge cases: only the first two, `empty-block` and `strategy` can be applied."""
+"""Edge cases: only the first two, `empty-block`, `strategy` and `aligned-comment` apply."""
 
 RAPTORFLOW: tuple[PatchRequest, ...] = (
     req("fargate-rightsize", "aws_ecs_task_definition.api.cpu", "512", "256"),

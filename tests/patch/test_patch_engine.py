@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -17,7 +18,7 @@ import pytest
 from patch_cases import BASIC, EDGE
 from patch_helpers import GOLDEN, STACKS, req, tree_digest
 
-from leanstack.patch import FilePatch, PatchPlan, _hcl, apply_patch, plan_patch
+from leanstack.patch import FilePatch, PatchPlan, PatchRequest, _hcl, apply_patch, plan_patch
 from leanstack.terraform import load_stack
 
 TERRAFORM = shutil.which("terraform")
@@ -178,9 +179,12 @@ def _split(path: str, resources: dict[str, Any]) -> tuple[str, str]:
 
 
 @pytest.mark.skipif(TERRAFORM is None, reason="terraform is not installed")
-def test_basic_patched_files_pass_terraform_fmt(copy_stack: Callable[[str], Path]) -> None:
-    root = copy_stack("basic")
-    plan = plan_patch(root, BASIC)
+@pytest.mark.parametrize(("name", "requests"), [("basic", BASIC), ("edge", EDGE)])
+def test_patched_files_pass_terraform_fmt(
+    name: str, requests: tuple[PatchRequest, ...], copy_stack: Callable[[str], Path]
+) -> None:
+    root = copy_stack(name)
+    plan = plan_patch(root, requests)
     result = apply_patch(plan)
     assert result.ok and result.fmt is not None and result.fmt.ok, result.fmt
     proc = subprocess.run(
@@ -189,6 +193,7 @@ def test_basic_patched_files_pass_terraform_fmt(copy_stack: Callable[[str], Path
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
     )
     assert proc.returncode == 0, proc.stdout
 
@@ -251,7 +256,7 @@ def test_edge_unsafe_changes_are_skipped_with_a_reason() -> None:
     for skipped in plan.skipped:
         assert "\n" not in skipped.line()
     applied = {c.recommendation for c in plan.changes}
-    assert applied == {"local-map", "tfvars-json", "empty-block", "strategy"}
+    assert applied == {"local-map", "tfvars-json", "empty-block", "strategy", "aligned-comment"}
 
 
 def test_edge_map_values_are_edited_where_they_are_written() -> None:
@@ -267,6 +272,8 @@ def test_edge_map_values_are_edited_where_they_are_written() -> None:
     main = by_file["main.tf"].after.decode()
     assert "      cpu    = 512 # vCPU units\n" in main
     assert 'resource "aws_sqs_queue" "jobs" {\n  message_retention_seconds = 86400\n}\n' in main
+    # The trailing comment stays in its group's comment column, as terraform fmt wants it.
+    assert "  memory_size   = 1024 # MiB\n  timeout       = 900  # seconds\n" in main
 
 
 def test_edge_values_read_back_through_the_loader(copy_stack: Callable[[str], Path]) -> None:

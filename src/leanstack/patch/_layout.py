@@ -87,25 +87,25 @@ def trailing_comment(data: bytes, pos: int) -> int | None:
 def comment_gap(data: bytes, attr: Node, expr_end: int, delta: int) -> int | None:
     """Spaces to put before the trailing comment of `attr` when its value grows by `delta`.
 
-    None when the line has no trailing comment. Keeps the comment where fmt wants it: one
-    space past the longest commented value of the group.
+    None when the line has no trailing comment. The comment stays in the column of the other
+    trailing comments of its fmt group (where terraform fmt puts it, unless this value is the
+    group's longest), else keeps its gap.
     """
     comment = trailing_comment(data, expr_end)
     if comment is None:
         return None
-    old_gap = comment - expr_end
     new_end = expr_end - line_start(data, expr_end) + delta
-    others = []
+    columns = []
     for other in group_of(data, attr):
         if other.start_byte == attr.start_byte:
             continue
         expr = _hcl.attr_expr(other)
-        if expr is None or trailing_comment(data, expr.end_byte) is None:
-            continue
-        others.append(expr.end_byte - line_start(data, expr.end_byte))
-    if not others:
-        return old_gap
-    return max([*others, new_end]) + 1 - new_end
+        other_comment = trailing_comment(data, expr.end_byte) if expr is not None else None
+        if other_comment is not None:
+            columns.append(other_comment - line_start(data, other_comment))
+    if not columns:
+        return comment - expr_end
+    return max(1, max(columns) - new_end)
 
 
 def attribute_line(data: bytes, anchor: Node | None, name: str, value: str, indent: str) -> str:
