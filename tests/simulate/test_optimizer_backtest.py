@@ -127,6 +127,7 @@ def test_cli_backtest_table_and_json(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     for name in ("current", "optimizer", "oracle", "krr-simple", "vpa-like", "static-peak"):
         assert name in table.stdout
+    assert table.stdout.count("clairvoyant") == 1  # printed once
     out = tmp_path / "bt.json"
     res = runner.invoke(
         app,
@@ -220,3 +221,14 @@ def test_default_search_sizes_min_capacity_for_the_request_ceiling() -> None:
     result = optimize(load, cfg, slo=SloSettings(requests_per_task_ceiling=200.0))
     assert result.meets_slo and result.best is not None
     assert result.best.candidate.config.min_capacity == math.ceil(900 / 200)
+
+
+def test_cli_short_series_is_a_not_enough_data_result(tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    lines = ["timestamp,value"] + [
+        f"2026-01-01 {m // 60:02d}:{m % 60:02d}:00,50" for m in range(0, 100, 5)
+    ]
+    short.write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(app, ["backtest", str(short)])
+    assert res.exit_code == 0
+    assert "not enough data" in res.stdout and "Traceback" not in res.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 from enum import StrEnum
@@ -139,8 +140,16 @@ def _table(report: object) -> str:
     from leanstack.simulate.run import BacktestReport
 
     assert isinstance(report, BacktestReport)
-    console = Console(record=True, width=150, force_terminal=False, color_system=None)
+    # Render into a buffer: the text goes out once, through write_output (stdout or --out).
+    console = Console(
+        file=io.StringIO(), record=True, width=150, force_terminal=False, color_system=None
+    )
     for result in report.results:
+        if not result.rows:
+            reasons = "; ".join(i.message for i in result.issues) or "no rows"
+            console.print(f"{result.series}: not enough data to backtest ({reasons})")
+            console.print()
+            continue
         table = Table(
             title=f"{result.series}: fit {result.train_minutes / 1440:.1f} d, "
             f"evaluated {result.test_minutes / 1440:.1f} d",
