@@ -96,3 +96,19 @@ def test_screenshot(tmp_path: Path, html: str) -> None:
     assert (width, height) == (1280, 2400)
     # A blank page compresses to a few kilobytes; a drawn report does not.
     assert len(data) > 100_000
+
+
+def test_an_empty_report_renders_without_errors(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from report_canonical import STACK
+
+    from leanstack.report import build_report
+
+    empty = build_report(priced=[], catalog_date="2026-11-26", catalog_source="test",
+                         stack=STACK, tool_version="t",
+                         generated_at=datetime(2026, 11, 26, tzinfo=UTC))
+    dom, stderr = _dump(tmp_path, render(empty, "html"))
+    attrs = _body_attrs(dom)
+    assert 'data-ok="1"' in attrs and 'data-charts="4"' in attrs
+    assert _console_errors(stderr) == []

@@ -156,3 +156,14 @@ def test_html_charts_one_statistic_per_metric() -> None:
     assert html.count('<svg class="chart"') == 4 + 1
     assert "(Average per 60 s)" in html and "(p99 per 60 s)" not in html
     assert render(built, "markdown").count("| TargetResponseTime (") == 3
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_empty_stack_renders(fmt: str) -> None:
+    empty = build_report(priced=[], catalog_date="2026-11-26", catalog_source="test",
+                         stack=STACK, tool_version="t",
+                         generated_at=datetime(2026, 11, 26, tzinfo=UTC))
+    text = render(empty, fmt)
+    assert "0.00" in text
+    if fmt == "html":
+        assert "No recommendation" in text

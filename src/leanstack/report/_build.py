@@ -118,8 +118,6 @@ PHASE_TEXT: Mapping[Phase, tuple[str, str]] = {
 }
 _PHASE_ORDER = (Phase.QUICK_WIN, Phase.ADVANCED, Phase.MIGRATION)
 
-_TIERS = ("low", "expected", "high")
-
 SAVINGS_METHOD = (
     "Within an exclusive group only one recommendation counts, so overlapping changes on one "
     "resource are never added; a group never counts below zero. Expected: the largest saving "
