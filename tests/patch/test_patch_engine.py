@@ -383,3 +383,29 @@ def test_blocks_with_expressions_are_skipped(copy_stack: Callable[[str], Path]) 
     plan = plan_patch(root, [change])
     assert plan.empty
     assert "hold expressions or comments" in plan.skipped[0].reason
+
+
+def test_attribute_before_commented_nested_block(copy_stack: Callable[[str], Path]) -> None:
+    root = copy_stack("basic")
+    (root / "extra.tf").write_text(
+        'resource "aws_ecs_service" "worker" {\n'
+        "  # Spot first, on-demand as the base\n"
+        "  capacity_provider_strategy {\n"
+        '    capacity_provider = "FARGATE_SPOT"\n'
+        "    weight            = 1\n"
+        "  }\n"
+        "}\n"
+    )
+    plan = plan_patch(root, [req("count", "aws_ecs_service.worker.desired_count", None, 1)])
+    assert not plan.skipped
+    assert (
+        plan.files[0]
+        .after.decode()
+        .startswith(
+            'resource "aws_ecs_service" "worker" {\n'
+            "  desired_count = 1\n"
+            "\n"
+            "  # Spot first, on-demand as the base\n"
+            "  capacity_provider_strategy {\n"
+        )
+    )

@@ -309,8 +309,13 @@ def _insert(source: SourceFile, request: PatchRequest, missing: Missing) -> _Edi
             pos = _layout.line_end(data, anchor.end_byte)
             text = _layout.attribute_line(data, anchor, names[0], value, indent)
         elif items:
-            pos = _layout.line_start(data, items[0].start_byte)
-            text = f"{indent}{names[0]} = {value}\n\n"
+            # Only nested blocks so far: the attribute goes first, right after the `{` line,
+            # so a comment above the first block stays with it.
+            opening = next(c for c in block.children if c.type == "block_start")
+            pos = _layout.line_end(data, opening.end_byte)
+            text = f"{indent}{names[0]} = {value}\n"
+            if data[pos : _layout.line_end(data, pos)].strip():
+                text += "\n"
         else:
             pos, text = _at_body_end(data, block, f"{indent}{names[0]} = {value}\n", False)
     if pos < 0:
