@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 from pydantic import Field
 
 from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
     DataGateSettings,
-    FloatArray,
     confidence_of,
     gate,
     register,
@@ -23,9 +19,9 @@ from leanstack.analyzers._base import (
     window,
 )
 from leanstack.analyzers._ecs import fargate_service
+from leanstack.analyzers._replay import service_load
 from leanstack.model.findings import AttributeChange, Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.resource import Resource
-from leanstack.usage.series import MetricSeries
 
 
 class AutoscalingSettings(DataGateSettings):
@@ -56,14 +52,6 @@ class AutoscalingSettings(DataGateSettings):
     )
 
 
-def _minutes(series: MetricSeries) -> tuple[int, FloatArray]:
-    """(start epoch s, 1-minute values) from any period, by holding each point for its period."""
-    repeat = max(1, round(series.period_s / 60))
-    return int(series.start.timestamp()), np.repeat(
-        np.asarray(series.values, dtype=np.float64), repeat
-    )
-
-
 @register
 class Autoscaling(Analyzer[AutoscalingSettings]):
     """Replay the service's target-tracking policy over the recorded CPU with the simulator.
@@ -84,7 +72,6 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         self, resource: Resource, ctx: AnalysisContext, settings: AutoscalingSettings
     ) -> Iterable[Finding]:
         from leanstack.simulate.backtest import compare_targets
-        from leanstack.simulate.ecs import Load
         from leanstack.simulate.optimizer import Candidate, SearchSpace, SloSettings, optimize
         from leanstack.simulate.policies import StepScalingPolicy
         from leanstack.simulate.terraform import policies_from_terraform
@@ -126,14 +113,14 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 f"Not enough recorded CPU to replay the policy: {reason}.",
             )
             return
-        skipped = len(cpu.values) - len(win.values)
-        trimmed = replace(
-            cpu, values=win.values, start=cpu.start + timedelta(seconds=cpu.period_s * skipped)
-        )
-        start_s, util = _minutes(trimmed)
-        tasks = self._tasks(ctx, resource.address, start_s, len(util), scaling.config.desired)
-        demand = util / 100.0 * tasks * scaling.config.task_vcpu
-        load = Load(name=resource.address, start=trimmed.start, demand_vcpu=demand)
+        load = service_load(
+            ctx,
+            resource.address,
+            cpu,
+            settings.lookback_days,
+            scaling.config.task_vcpu,
+            scaling.config.desired,
+        ).load
         slo = SloSettings(
             breach_threshold=settings.breach_threshold, max_breach_share=settings.max_breach_share
         )
@@ -294,19 +281,3 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             evidence,
             rec,
         )
-
-    @staticmethod
-    def _tasks(
-        ctx: AnalysisContext, address: str, start_s: int, n: int, default: int
-    ) -> FloatArray:
-        series = ctx.series(address, "RunningTaskCount")
-        out = np.full(n, float(max(default, 1)))
-        if series is None:
-            return out
-        t_start, values = _minutes(series)
-        offset = (start_s - t_start) // 60
-        lo, hi = max(0, -offset), min(n, len(values) - offset)
-        if hi > lo:
-            chunk = values[lo + offset : hi + offset]
-            out[lo:hi] = np.where(np.isnan(chunk), out[lo:hi], chunk)
-        return out

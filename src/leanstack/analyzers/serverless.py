@@ -13,20 +13,17 @@ from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
     DataGateSettings,
-    Window,
     confidence_of,
-    dec,
     gate,
     register,
     window,
 )
-from leanstack.analyzers._ecs import fargate_service, task_count
-from leanstack.analyzers._pricing import fargate_rate, unit_price
+from leanstack.analyzers._ecs import fargate_service
+from leanstack.analyzers._replay import aligned, service_load
 from leanstack.model.findings import Finding, FindingStatus, Phase, Recommendation
-from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource
 
-LAMBDA_MAX_S = 900.0
+FRONTS = {"alb": "alb", "http_api": "http-api", "rest_api": "rest-api", "none": "none"}
 
 
 class ServerlessSettings(DataGateSettings):
@@ -34,16 +31,22 @@ class ServerlessSettings(DataGateSettings):
 
     512 MB is the seed's proposed function size. Lambda bills wall time, so the recorded
     response time is the billed duration: an API that waits seconds on an upstream model pays
-    for the wait. The front door defaults to the existing ALB (a Lambda target adds no
-    per-request charge); `http_api` adds API Gateway HTTP API requests instead.
+    for the wait. The front door defaults to the ALB the service already has (it stays in
+    front of the function); `http_api`/`rest_api` price API Gateway instead, `none` a function
+    URL. Free tiers are left out: they are per account, not per service.
     """
 
     memory_mb: int = Field(512, ge=128, le=10240, description="Lambda memory to price with (MB).")
     front_door: str = Field(
-        "alb", pattern="^(alb|http_api)$", description="alb (keep the ALB) or http_api."
+        "alb",
+        pattern="^(alb|http_api|rest_api|none)$",
+        description="Front door of the function: alb, http_api, rest_api or none.",
     )
     arch: str = Field(
         "x86_64", pattern="^(x86_64|arm64)$", description="Lambda architecture priced."
+    )
+    cold_starts_matter: bool = Field(
+        False, description="Price provisioned concurrency sized from the recorded load."
     )
 
 
@@ -51,18 +54,21 @@ class ServerlessSettings(DataGateSettings):
 class Serverless(Analyzer[ServerlessSettings]):
     """Price the service's recorded requests x response time on Lambda and find the break-even.
 
-    Recommends the migration only when Lambda is cheaper under the recorded load; otherwise a
-    no_change finding gives both costs, the break-even volume and where the service is today.
-    Free tiers are left out (they are per account, not per service).
+    Uses the simulator's break-even (`leanstack.simulate.lambda_breakeven`): Fargate is the
+    service's own policy replayed over the scaled demand, Lambda is requests plus GB-seconds of
+    wall time, both from the catalog. Recommends the migration only when Lambda is cheaper
+    under the recorded load and no Lambda limit is broken; otherwise a no_change finding gives
+    both costs, the break-even volume and where the service is today.
     """
 
     name = "serverless"
     title = "Lambda break-even"
     applies_to = frozenset({"aws_ecs_service"})
-    needs = frozenset({"RequestCount", "TargetResponseTime", "RunningTaskCount"})
+    needs = frozenset({"CPUUtilization", "RequestCount", "TargetResponseTime", "RunningTaskCount"})
     settings_model = ServerlessSettings
 
     def _request_source(self, resource: Resource, ctx: AnalysisContext) -> str:
+        """Where the service's requests are recorded: itself, or the ALB in front of it."""
         if ctx.series(resource.address, "RequestCount") is not None:
             return resource.address
         for tg in ctx.referenced(resource, "load_balancer"):
@@ -80,116 +86,112 @@ class Serverless(Analyzer[ServerlessSettings]):
     def analyze_resource(
         self, resource: Resource, ctx: AnalysisContext, settings: ServerlessSettings
     ) -> Iterable[Finding]:
+        from leanstack.simulate.lambda_breakeven import (
+            DurationProfile,
+            Front,
+            LambdaSetup,
+            lambda_breakeven,
+        )
+        from leanstack.simulate.terraform import policies_from_terraform
+
         svc = fargate_service(resource, ctx)
         if isinstance(svc, str):
             yield self.finding(resource, FindingStatus.NOT_APPLICABLE, f"Not analyzed: {svc}.")
             return
+        s = settings
         source = self._request_source(resource, ctx)
-        req_s = ctx.series(source, "RequestCount")
+        cpu = ctx.series(resource.address, "CPUUtilization", ("Average",))
+        req_s = ctx.series(source, "RequestCount", ("Sum",))
         # Lambda bills the mean duration: the Average, not a percentile.
         rt_s = ctx.series(source, "TargetResponseTime", ("Average",))
-        req = window(req_s, settings.lookback_days) if req_s else None
-        rt = window(rt_s, settings.lookback_days) if rt_s else None
-        reason = gate(req, settings, "RequestCount") or gate(rt, settings, "TargetResponseTime")
-        if reason or req is None or rt is None:
+        wins = {
+            "CPUUtilization": window(cpu, s.lookback_days) if cpu else None,
+            "RequestCount": window(req_s, s.lookback_days) if req_s else None,
+            "TargetResponseTime": window(rt_s, s.lookback_days) if rt_s else None,
+        }
+        reasons = [r for m, w in wins.items() if (r := gate(w, s, m))]
+        if reasons or cpu is None or req_s is None or rt_s is None:
             yield self.finding(
                 resource,
                 FindingStatus.INSUFFICIENT_DATA,
-                f"Cannot price the work on Lambda: {reason}.",
+                "Cannot price the work on Lambda: " + "; ".join(reasons) + ".",
             )
             return
-        yield self._compare(resource, ctx, settings, svc, source, req, rt)
-
-    def _compare(
-        self,
-        resource: Resource,
-        ctx: AnalysisContext,
-        s: ServerlessSettings,
-        svc: Any,
-        source: str,
-        req: Window,
-        rt: Window,
-    ) -> Finding:
-        region = resource.region
-        n = min(len(req.values), len(rt.values))
-        counts = np.nan_to_num(req.values[-n:])
-        times = rt.values[-n:]
-        ok = ~np.isnan(times) & (counts > 0)
-        total = float(counts.sum())
-        hours = req.days * 24
-        monthly_requests = total * float(HOURS_PER_MONTH) / hours if hours else 0.0
-        avg_s = float(np.sum(counts[ok] * times[ok]) / counts[ok].sum()) if ok.any() else 0.0
-        p99_s = (
-            float(np.percentile(times[~np.isnan(times)], 99)) if np.any(~np.isnan(times)) else 0.0
+        scaling = policies_from_terraform(resource, ctx.resources)
+        replay = service_load(
+            ctx, resource.address, cpu, s.lookback_days, svc.vcpu, scaling.config.desired
         )
-        if p99_s > LAMBDA_MAX_S:
-            return self.finding(
+        rpm = aligned(req_s, replay.start_s, replay.minutes, per_minute=True)
+        times = aligned(rt_s, replay.start_s, replay.minutes)
+        if np.all(np.isnan(times)) or np.all(np.isnan(rpm)):
+            yield self.finding(
                 resource,
-                FindingStatus.NOT_APPLICABLE,
-                f"P99 response time {p99_s:.0f} s exceeds Lambda's 15-minute limit.",
+                FindingStatus.INSUFFICIENT_DATA,
+                f"The requests recorded on {source} do not overlap the service's CPU window.",
             )
-        req_price = unit_price(
-            ctx.catalog,
-            "lambda",
-            region,
-            unit="1M requests",
+            return
+        duration = DurationProfile.from_series(times, weights=rpm)
+        setup = LambdaSetup(
+            memory_mb=s.memory_mb,
             arch=s.arch,
-            group="AWS-Lambda-Requests" + ("-ARM" if s.arch == "arm64" else ""),
+            front=Front(FRONTS[s.front_door]),
+            cold_starts_matter=s.cold_starts_matter,
         )
-        gbs_price = unit_price(
-            ctx.catalog, "lambda", region, unit="GB-second", arch=s.arch, tier="1"
+        result = lambda_breakeven(
+            replay.load,
+            scaling.config,
+            scaling.target_tracking,
+            rpm,
+            duration,
+            setup=setup,
+            catalog=ctx.catalog,
+            fargate_has_alb=s.front_door == "alb",
         )
-        fd_price = (
-            unit_price(
-                ctx.catalog, "apigateway", region, unit="1M requests", api_type="http", tier="1"
-            )
-            if s.front_door == "http_api"
-            else None
-        )
-        od = fargate_rate(ctx.catalog, region, svc.cpu_units, svc.memory_mib, arch=svc.arch)
-        if (
-            req_price is None
-            or gbs_price is None
-            or od is None
-            or (s.front_door == "http_api" and fd_price is None)
-        ):
-            return self.finding(
+        if result is None:
+            yield self.finding(
                 resource,
                 FindingStatus.NOT_APPLICABLE,
-                f"No catalog Lambda/Fargate price in {region}.",
+                f"No catalog Lambda/Fargate price in {resource.region} for the break-even.",
             )
-        gb = dec(s.memory_mb / 1024)
-        per_request = req_price.price / Decimal(1_000_000) + dec(avg_s) * gb * gbs_price.price
-        if fd_price is not None:
-            per_request += fd_price.price / Decimal(1_000_000)
-        lam = dec(monthly_requests) * per_request
-        tasks, basis = task_count(svc, ctx, s.lookback_days)
-        fargate = dec(tasks) * od.hourly * HOURS_PER_MONTH
-        break_even = fargate / per_request if per_request > 0 else Decimal(0)
-        evidence = {
+            return
+        yield self._finding(resource, s, source, result, [w for w in wins.values() if w])
+
+    def _finding(
+        self, resource: Resource, s: ServerlessSettings, source: str, result: Any, wins: list[Any]
+    ) -> Finding:
+        now = result.current
+        evidence: dict[str, Any] = {
             "requests_source": source,
-            "RequestCount": req.evidence(),
-            "TargetResponseTime": rt.evidence(unit="s"),
-            "monthly_requests": round(monthly_requests, 0),
-            "avg_response_s": round(avg_s, 4),
-            "response_time_statistic": rt.series.statistic,
-            "lambda_memory_mb": s.memory_mb,
-            "lambda_per_million_requests": str((per_request * 1_000_000).quantize(Decimal("0.01"))),
-            "lambda_monthly": str(lam.quantize(Decimal("0.01"))),
-            "fargate_monthly": str(fargate.quantize(Decimal("0.01"))),
-            "fargate_tasks": round(tasks, 3),
-            "fargate_tasks_basis": basis,
-            "break_even_requests_per_month": int(break_even),
-            "front_door": s.front_door,
+            "response_time_statistic": wins[2].series.statistic,
+            "monthly_requests": round(now.monthly_requests),
+            "lambda_monthly": str(now.lambda_cost.quantize(Decimal("0.01"))),
+            "fargate_monthly": str(now.fargate_cost.quantize(Decimal("0.01"))),
+            "break_even_requests_per_month": None
+            if result.breakeven_requests is None
+            else round(result.breakeven_requests),
+            "curve": result.to_json(),
+            "RequestCount": wins[1].evidence(),
+            "TargetResponseTime": wins[2].evidence(unit="s"),
         }
         where = (
-            f"{monthly_requests / 1e6:,.2f}M requests/month at {avg_s:.2f} s each (wall time, "
-            "billed) "
-            f"would cost ${lam:.2f}/month on Lambda ({s.memory_mb} MB) vs ${fargate:.2f} on "
-            "Fargate; "
-            f"break-even at {float(break_even) / 1e6:,.2f}M requests/month."
+            f"{now.monthly_requests / 1e6:,.2f}M requests/month at "
+            f"{result.duration.mean_s:.2f} s each (wall time, billed) would cost "
+            f"${now.lambda_cost:.2f}/month on Lambda ({s.memory_mb} MB) vs "
+            f"${now.fargate_cost:.2f} on Fargate; "
+            + (
+                f"break-even at {result.breakeven_requests / 1e6:,.2f}M requests/month."
+                if result.breakeven_requests is not None
+                else f"{result.cheaper_below_range}."
+            )
         )
-        if lam >= fargate:
+        if result.blockers:
+            return self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                "Lambda is not an option as is: " + "; ".join(result.blockers) + ". " + where,
+                evidence,
+            )
+        if not result.lambda_cheaper_today:
             return self.finding(
                 resource, FindingStatus.NO_CHANGE, "Stay on Fargate: " + where, evidence
             )
@@ -200,17 +202,17 @@ class Serverless(Analyzer[ServerlessSettings]):
             title=f"Move the service's requests to Lambda ({s.memory_mb} MB)",
             phase=Phase.MIGRATION,
             changes=(),
-            monthly_cost_before=fargate,
-            monthly_cost_after=lam,
-            confidence=confidence_of(req, rt),
+            monthly_cost_before=now.fargate_cost,
+            monthly_cost_after=now.lambda_cost,
+            confidence=confidence_of(*wins),
             evidence=evidence,
             risks=(
                 "Cold starts add latency; provisioned concurrency to hide them costs extra.",
-                "Streaming responses and long-lived connections need Lambda response streaming or "
-                "a redesign.",
+                "Streaming responses and long-lived connections need Lambda response streaming "
+                "or a redesign.",
                 "Above the break-even volume Lambda costs more than Fargate.",
             ),
-            assumptions=("Billed duration = recorded response time; free tiers excluded.",),
+            assumptions=tuple(result.assumptions),
             exclusive_group=f"compute:{resource.address}",
         )
         return self.finding(
