@@ -127,7 +127,7 @@ def test_cli_backtest_table_and_json(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     for name in ("current", "optimizer", "oracle", "krr-simple", "vpa-like", "static-peak"):
         assert name in table.stdout
-    assert table.stdout.count("clairvoyant") == 1  # printed once
+    assert table.stdout.count("clairvoyant, ") == 1  # the table is printed once
     out = tmp_path / "bt.json"
     res = runner.invoke(
         app,
