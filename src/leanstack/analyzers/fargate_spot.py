@@ -150,13 +150,16 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
                 f"No catalog Fargate Spot price for {svc.arch} in {region}.",
             )
         if counts is not None:
+            # Split each distinct count once, then weight by how often it ran.
+            values, freq = np.unique(counts, return_counts=True)
             splits = np.array(
                 [
                     split_tasks(int(c), s.on_demand_base, s.on_demand_weight, s.spot_weight)
-                    for c in counts
+                    for c in values
                 ]
             )
-            od_avg, spot_avg = float(splits[:, 0].mean()), float(splits[:, 1].mean())
+            od_avg = float((splits[:, 0] * freq).sum() / freq.sum())
+            spot_avg = float((splits[:, 1] * freq).sum() / freq.sum())
             basis = "RunningTaskCount over the window"
         else:
             tasks, basis = task_count(svc, ctx, s.lookback_days)
