@@ -239,3 +239,14 @@ def test_sudden_drop_scales_in_on_the_fifteenth_low_datapoint() -> None:
     first = result.events[0]
     assert (first.minute, first.before) == (10 + 14, tasks)
     assert first.after == math.ceil(tasks * low / target)
+
+
+def test_scale_to_zero_starts_one_task_after_one_datapoint() -> None:
+    util = [0.0] * 5 + [30.0] * 10  # work arrives at minute 5 while no task runs
+    load = load_of(util, 1)
+    cfg = ServiceConfig(task_cpu_units=CPU, task_memory_mib=2048, min_capacity=0, max_capacity=4,
+                        desired=0)
+    result = simulate(load, cfg, [TargetTrackingPolicy(target=70)])
+    first = result.events[0]
+    assert (first.minute, first.before, first.after) == (5, 0, 1)
+    assert result.unmet_vcpu_hours > 0  # the work waited for the task to start

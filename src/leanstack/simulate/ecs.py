@@ -296,6 +296,9 @@ class _PolicyState:
             return None
         self.high = self.high + 1 if metric > policy.target else 0
         self.low = self.low + 1 if metric < policy.scale_in_ratio * policy.target else 0
+        if running == 0:
+            # Scaled to zero: one datapoint with work waiting starts one task (§4.1).
+            return _Proposal(1, 1) if metric > 0 and desired < 1 else None
         if self.high >= policy.scale_out_datapoints:
             wanted = math.ceil(self.base(t, running) * metric / policy.target - _EPS)
             return _Proposal(1, wanted) if wanted > desired else None
