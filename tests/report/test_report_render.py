@@ -167,3 +167,14 @@ def test_an_empty_stack_renders(fmt: str) -> None:
     assert "0.00" in text
     if fmt == "html":
         assert "No recommendation" in text
+
+
+def test_table_sums_up_what_a_terminal_should_not_list() -> None:
+    from leanstack.report._table import MAX_RECOMMENDATIONS, MAX_RESOURCES
+
+    huge = _huge_report(resources=MAX_RESOURCES + 25, recommendations=MAX_RECOMMENDATIONS + 7)
+    text = render(huge, "table")
+    assert "… 25 more resources" in text
+    assert "… 7 more recommendations" in text
+    rest = huge.cost.resources[MAX_RESOURCES:]
+    assert f"${sum(r.monthly_cost for r in rest):,.2f}" in text

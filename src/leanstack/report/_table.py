@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 from rich import box
@@ -32,6 +33,11 @@ from leanstack.report._format import (
 from leanstack.report._types import Report
 
 WIDTH = 100
+# A terminal is read top to bottom: past these many rows the rest is summed up in one line
+# (every row is still in the JSON, Markdown and HTML formats).
+MAX_RESOURCES = 60
+MAX_RECOMMENDATIONS = 40
+MAX_FINDINGS = 120
 
 
 def _table(title: str, *columns: tuple[str, str]) -> Table:
@@ -85,7 +91,7 @@ def _cost(report: Report) -> list[RenderableType]:
     services.add_row(Text("Total", style="bold"), Text(usd(report.cost.total), style="bold"), "")
     resources = _table("Cost by resource", ("Resource / component", "left"),
                        ("Quantity", "right"), ("Unit price", "right"), ("Monthly", "right"))
-    for r in report.cost.resources:
+    for r in report.cost.resources[:MAX_RESOURCES]:
         span = ""
         if r.monthly_cost_min is not None and r.monthly_cost_max is not None:
             span = f" ({usd_range(r.monthly_cost_min, r.monthly_cost_max)})"
@@ -97,6 +103,11 @@ def _cost(report: Report) -> list[RenderableType]:
             price = "no price" if c.unit_price is None else f"${c.unit_price}/{c.unit}"
             resources.add_row("  " + c.name + (" *" if c.usage_based else ""),
                               quantity(c.monthly_quantity), price, usd(c.monthly_cost))
+    rest = report.cost.resources[MAX_RESOURCES:]
+    if rest:
+        cost = sum((r.monthly_cost for r in rest), Decimal(0))
+        resources.add_row(Text(f"… {len(rest)} more resources (all in --format json/html)",
+                               style="dim"), "", "", usd(cost))
     return [services, resources]
 
 
@@ -111,7 +122,7 @@ def _phases(report: Report) -> RenderableType:
 
 def _recommendations(report: Report) -> list[RenderableType]:
     out: list[RenderableType] = [Text("Recommendations", style="bold underline")]
-    for rec in report.recommendations:
+    for rec in report.recommendations[:MAX_RECOMMENDATIONS]:
         body = Text()
         body.append(f"{rec.address} · {PHASE_LABELS[rec.phase]} · confidence {rec.confidence}")
         if rec.exclusive_group:
@@ -132,14 +143,22 @@ def _recommendations(report: Report) -> list[RenderableType]:
         for assumption in rec.assumptions:
             body.append(f"\n  assumes: {assumption}")
         out.append(Panel(body, title=rec.title, title_align="left", box=box.SQUARE, width=WIDTH))
+    rest = report.recommendations[MAX_RECOMMENDATIONS:]
+    if rest:
+        out.append(Text(f"… {len(rest)} more recommendations (all in --format json/html)",
+                        style="dim"))
     return out
 
 
 def _findings(report: Report) -> RenderableType:
     table = _table("Findings", ("Resource", "left"), ("Analyzer", "left"), ("Status", "left"),
                    ("Summary", "left"))
-    for f in sorted(report.findings, key=lambda f: (f.address, f.analyzer)):
+    findings = sorted(report.findings, key=lambda f: (f.address, f.analyzer))
+    for f in findings[:MAX_FINDINGS]:
         table.add_row(f.address, f.analyzer, STATUS_LABELS[f.status], f.summary)
+    if len(findings) > MAX_FINDINGS:
+        table.add_row(Text(f"… {len(findings) - MAX_FINDINGS} more findings", style="dim"),
+                      "", "", "")
     return table
 
 
