@@ -236,3 +236,35 @@ def test_not_fargate_is_not_applicable() -> None:
     res = fargate_service(extra={"launch_type": "EC2"})
     finding = one(run("fargate_rightsizing", context(res)), address=SVC)
     assert finding.status is FindingStatus.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("desired", [2, 4, 7])
+def test_before_matches_the_estimate_for_a_service_on_spot(desired: int) -> None:
+    from leanstack.catalog import embedded_catalog
+    from leanstack.resources import PricingContext, price_resource
+
+    strategy = [
+        {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3},
+    ]
+    res = fargate_service(
+        2048,
+        8192,
+        desired=desired,
+        extra={"launch_type": None, "capacity_provider_strategy": strategy},
+    )
+    index = {r.address: r for r in res}
+    priced = price_resource(
+        index[SVC], PricingContext(catalog=embedded_catalog(), index=index, usage={})
+    )
+    ctx = context(
+        res,
+        metrics(
+            series(SVC, "CPUUtilization", np.full(MINUTES_14D, 3.0)),
+            series(SVC, "MemoryUtilization", np.full(MINUTES_14D, 5.0)),
+        ),
+    )
+    finding = one(run("fargate_rightsizing", ctx), address=SVC)
+    rec = finding.recommendation
+    assert rec is not None
+    assert abs(rec.monthly_cost_before - priced.monthly_cost) < Decimal("0.01")

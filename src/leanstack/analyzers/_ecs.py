@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from leanstack.analyzers._base import AnalysisContext, as_number, window
+from leanstack.analyzers._base import AnalysisContext, as_number, dec, window
+from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource, is_known
+from leanstack.resources import split_tasks
+from leanstack.resources.aws_ecs_service import StrategyItem
 
 CPU_METRICS = frozenset({"ECSServiceAverageCPUUtilization", "CPUUtilization"})
 MEMORY_METRICS = frozenset({"ECSServiceAverageMemoryUtilization", "MemoryUtilization"})
@@ -211,3 +215,42 @@ def task_count(
     if desired is not None:
         return desired, "desired_count (no RunningTaskCount recorded)"
     return 1.0, "one task assumed (desired_count unknown, no RunningTaskCount recorded)"
+
+
+def monthly_task_cost(
+    svc: FargateService,
+    ctx: AnalysisContext,
+    tasks: float,
+    cpu_units: int,
+    memory_mib: int,
+    arch: str,
+) -> Decimal | None:
+    """Monthly cost of `tasks` tasks of a size, split over FARGATE / FARGATE_SPOT as the
+    service's capacity provider strategy places them (the estimate's model), None unpriced."""
+    from leanstack.analyzers._pricing import fargate_rate
+
+    region = svc.service.region
+    od = fargate_rate(ctx.catalog, region, cpu_units, memory_mib, arch=arch)
+    if od is None:
+        return None
+    blocks = svc.service.blocks("capacity_provider_strategy")
+    if not blocks or svc.spot_share == 0:
+        return dec(tasks) * od.hourly * HOURS_PER_MONTH
+    spot = fargate_rate(ctx.catalog, region, cpu_units, memory_mib, arch=arch, capacity="spot")
+    if spot is None:
+        return None
+    strategy = [
+        StrategyItem(
+            str(b.get("capacity_provider")),
+            int(as_number(b.get("base")) or 0),
+            int(as_number(b.get("weight")) or 0),
+        )
+        for b in blocks
+    ]
+    placed = split_tasks(max(0, round(tasks)), strategy)
+    n_spot = placed.get("FARGATE_SPOT", 0)
+    n_od = sum(placed.values()) - n_spot
+    # Scale the split of the rounded count back to the average count.
+    scale = dec(tasks) / max(1, n_od + n_spot)
+    hourly = (n_od * od.hourly + n_spot * spot.hourly) * scale
+    return hourly * HOURS_PER_MONTH

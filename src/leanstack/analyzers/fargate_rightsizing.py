@@ -13,7 +13,6 @@ from leanstack.analyzers._base import (
     DataGateSettings,
     Window,
     confidence_of,
-    dec,
     gate,
     register,
     same_kind,
@@ -24,12 +23,12 @@ from leanstack.analyzers._ecs import (
     MEMORY_METRICS,
     FargateService,
     fargate_service,
+    monthly_task_cost,
     task_count,
 )
 from leanstack.analyzers._pricing import Rate, fargate_rate
 from leanstack.analyzers._specs import fargate_sizes
 from leanstack.model.findings import AttributeChange, Finding, FindingStatus, Phase, Recommendation
-from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource
 
 
@@ -202,8 +201,15 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
             evidence["saturated_fraction_at_new_size"] = round(
                 float(np.mean(cpu_usage > cpu / 1024 + 1e-12)), 6
             )
-        before = dec(tasks) * current.hourly * HOURS_PER_MONTH
-        after = dec(tasks) * rate.hourly * HOURS_PER_MONTH
+        before = monthly_task_cost(svc, ctx, tasks, svc.cpu_units, svc.memory_mib, svc.arch)
+        after = monthly_task_cost(svc, ctx, tasks, cpu, mem, svc.arch)
+        if before is None or after is None:
+            return self.finding(
+                address,
+                FindingStatus.NOT_APPLICABLE,
+                f"No catalog Fargate Spot price for {svc.arch} in {svc.service.region}.",
+                evidence,
+            )
         evidence["recommended"] = {"cpu": cpu, "memory": mem}
         if (cpu, mem) == (svc.cpu_units, svc.memory_mib):
             return self.finding(

@@ -14,7 +14,7 @@ from leanstack.analyzers._base import (
     dec,
     register,
 )
-from leanstack.analyzers._ecs import fargate_service, task_count
+from leanstack.analyzers._ecs import fargate_service, monthly_task_cost, task_count
 from leanstack.analyzers._pricing import cache_rate, fargate_rate, rds_engine, rds_rate, unit_price
 from leanstack.analyzers._services import (
     CACHE_TYPES,
@@ -32,7 +32,6 @@ from leanstack.model.findings import (
     Phase,
     Recommendation,
 )
-from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource, is_known
 
 
@@ -103,8 +102,14 @@ class Graviton(Analyzer[GravitonSettings]):
                 f"No catalog Fargate ARM64 price in {region}.",
             )
         tasks, basis = task_count(svc, ctx, s.lookback_days)
-        before = dec(tasks) * x86.hourly * HOURS_PER_MONTH
-        after = dec(tasks) * arm.hourly * HOURS_PER_MONTH
+        before = monthly_task_cost(svc, ctx, tasks, svc.cpu_units, svc.memory_mib, "x86_64")
+        after = monthly_task_cost(svc, ctx, tasks, svc.cpu_units, svc.memory_mib, "arm64")
+        if before is None or after is None:
+            return self.finding(
+                resource,
+                FindingStatus.NOT_APPLICABLE,
+                f"No catalog Fargate Spot price for ARM64 in {region}.",
+            )
         td = svc.task_def
         platform = {"operating_system_family": "LINUX", "cpu_architecture": "ARM64"}
         rec = Recommendation(
