@@ -53,7 +53,10 @@ class PriceQuery:
     def of(service: str, region: str, usage_type: str | None = None, **attrs: str) -> PriceQuery:
         """Build a query from keyword filters."""
         return PriceQuery(
-            service=service, region=region, attrs=tuple(sorted(attrs.items())), usage_type=usage_type
+            service=service,
+            region=region,
+            attrs=tuple(sorted(attrs.items())),
+            usage_type=usage_type,
         )
 
     def describe(self) -> str:
