@@ -409,3 +409,25 @@ def test_attribute_before_commented_nested_block(copy_stack: Callable[[str], Pat
             "  capacity_provider_strategy {\n"
         )
     )
+
+
+def test_attribute_after_a_heredoc_aligns_with_it(copy_stack: Callable[[str], Path]) -> None:
+    root = copy_stack("basic")
+    (root / "extra.tf").write_text(
+        'resource "aws_cloudwatch_query_definition" "errors" {\n'
+        '  name = "errors"\n'
+        "\n"
+        "  query_string = <<-EOF\n"
+        "  fields @timestamp, msg\n"
+        "  EOF\n"
+        "}\n"
+    )
+    path = "aws_cloudwatch_query_definition.errors.log_group_names"
+    plan = plan_patch(root, [req("logs", path, None, ["app"])])
+    after = next(f.after.decode() for f in plan.files if f.relpath == "extra.tf")
+    # terraform fmt counts a heredoc as one line of its alignment group: a longer name than
+    # the group's starts a new group, a shorter one is padded to it.
+    assert '  EOF\n\n  log_group_names = ["app"]\n}\n' in after
+    short = plan_patch(root, [req("logs", "aws_cloudwatch_query_definition.errors.tags", None, {})])
+    after = next(f.after.decode() for f in short.files if f.relpath == "extra.tf")
+    assert "  EOF\n  tags         = {}\n}\n" in after

@@ -40,6 +40,16 @@ def _single_line(node: Node) -> bool:
     return bool(node.start_point[0] == node.end_point[0])
 
 
+def _heredoc(attr: Node) -> bool:
+    expr = _hcl.attr_expr(attr)
+    return expr is not None and _hcl.text(expr).lstrip().startswith("<<")
+
+
+def _groupable(data: bytes, attr: Node) -> bool:
+    # fmt aligns single-line attributes; a heredoc counts as one line (its first).
+    return (_single_line(attr) or _heredoc(attr)) and _starts_line(data, attr)
+
+
 def _starts_line(data: bytes, node: Node) -> bool:
     return not data[line_start(data, node.start_byte) : node.start_byte].strip()
 
@@ -47,22 +57,25 @@ def _starts_line(data: bytes, node: Node) -> bool:
 def group_of(data: bytes, attr: Node) -> list[Node]:
     """The fmt alignment group an attribute belongs to (empty if it is multi-line)."""
     body = attr.parent
-    if body is None or not _single_line(attr) or not _starts_line(data, attr):
+    if body is None or not _groupable(data, attr):
         return []
     attrs = _hcl.attributes(body)
     idx = next(i for i, a in enumerate(attrs) if a.start_byte == attr.start_byte)
     group = [attr]
-    for step in (-1, 1):
-        i, row = idx + step, attr.start_point[0]
-        while 0 <= i < len(attrs):
-            other = attrs[i]
-            if not (_single_line(other) and _starts_line(data, other)):
-                break
-            if other.start_point[0] != row + step:
-                break
-            group.insert(0, other) if step < 0 else group.append(other)
-            row += step
-            i += step
+    i, last = idx - 1, attr
+    while i >= 0 and _groupable(data, attrs[i]):
+        if attrs[i].end_point[0] != last.start_point[0] - 1:
+            break
+        group.insert(0, attrs[i])
+        last = attrs[i]
+        i -= 1
+    i, last = idx + 1, attr
+    while i < len(attrs) and _groupable(data, attrs[i]):
+        if attrs[i].start_point[0] != last.end_point[0] + 1:
+            break
+        group.append(attrs[i])
+        last = attrs[i]
+        i += 1
     return group
 
 
