@@ -215,3 +215,34 @@ def test_report_from_the_pipeline_patches_raptorflow(
     assert cost.exit_code == 0, cost.stderr
     delta = Decimal(json.loads(cost.stdout)["delta"])
     assert delta < 0
+
+
+@pytest.mark.parametrize("relpath", STACK_DIRS)
+def test_new_attributes_and_blocks_in_a_real_stack(
+    relpath: str, copy_stack: Callable[[Path], Path]
+) -> None:
+    top = FIXTURES / relpath.split("/")[0]
+    if not (FIXTURES / relpath).is_dir():
+        pytest.skip(f"{relpath} is not among the fixture stacks")
+    root = copy_stack(top) / Path(*relpath.split("/")[1:])
+    requests: list[PatchRequest] = []
+    for resource in load_stack(root).resources:
+        if resource.mode == "managed":
+            requests.append(req("attr", f"{resource.address}.leanstack_probe", None, 7))
+            requests.append(req("block", f"{resource.address}.timeouts.create", None, "10m"))
+    plan = plan_patch(root, requests)
+    assert plan.changes
+    edited = [p.relpath for p in plan.files if p.before is not None]
+    unformatted_before = _unformatted(root, edited)
+    result = apply_patch(plan, run_fmt=False)
+    assert result.ok, result.problems[:3]
+    resources = {r.address: r for r in load_stack(root).resources}
+    for change in plan.changes:
+        address = change.path.removesuffix(".leanstack_probe").removesuffix(".timeouts.create")
+        attrs = resources[address].attrs
+        if change.path.endswith(".leanstack_probe"):
+            assert attrs["leanstack_probe"] == 7
+        else:
+            timeouts = attrs["timeouts"]
+            assert (timeouts[0] if isinstance(timeouts, list) else timeouts)["create"] == "10m"
+    assert _unformatted(root, edited) <= unformatted_before
