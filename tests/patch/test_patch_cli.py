@@ -301,3 +301,29 @@ def test_path_form_runs_the_analysis_and_writes_nothing_without_write(
     # What was written is what was shown, and the patched stack still loads cleanly.
     assert written.stdout == result.stdout
     assert not [i for i in load_stack(root).issues if i.severity == "error"]
+
+
+def test_stack_option_overrides_the_reports_path(
+    copy_stack: Callable[[str], Path], tmp_path: Path
+) -> None:
+    root = copy_stack("basic")
+    report = write_report(root, BASIC, tmp_path / "report.json")
+    data = json.loads(report.read_text())
+    data["stack"]["path"] = str(tmp_path / "moved-away")
+    report.write_text(json.dumps(data))
+    missing = runner.invoke(app, ["patch", str(report)])
+    assert missing.exit_code == 2
+    assert "moved-away: the stack directory does not exist; pass --stack" in one_error_line(
+        missing.stderr
+    )
+    moved = runner.invoke(app, ["patch", str(report), "--stack", str(root)])
+    assert moved.exit_code == 0, moved.stderr
+    assert moved.stdout == plan_patch(root, BASIC).diff()
+
+
+def test_diff_needs_two_stacks_or_a_report(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["diff", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "pass BASE HEAD, or HEAD --compare-to REPORT" in one_error_line(result.stderr)
+    missing = runner.invoke(app, ["diff", str(tmp_path / "a"), str(tmp_path)])
+    assert missing.exit_code == 2 and "not a stack directory" in one_error_line(missing.stderr)
