@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             print(summary.line(), file=sys.stderr)
             return 1
         print(summary.line())
+        rss_import = peak_rss_mb()
         print(
             f"import: {summary.added:,} points in {t_import:.2f} s = "
             f"{summary.added / t_import / 1e6:.2f} M points/s"
@@ -129,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         store.close()
         print(f"store file: {store_path.stat().st_size / 1e6:.0f} MB")
-        print(f"peak RSS: {peak_rss_mb():,.0f} MB (after generation: {rss_before:,.0f} MB)")
+        print(
+            f"peak RSS: {peak_rss_mb():,.0f} MB (after generation: {rss_before:,.0f} MB, "
+            f"after import: {rss_import:,.0f} MB)"
+        )
     return 0
 
 

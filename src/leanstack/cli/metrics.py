@@ -268,32 +268,29 @@ def show_command(
     """Per resource and metric: points, window, coverage, mean, p50/p95/p99, max, sparkline."""
     with _open(_store_path(store, path), read_only=True) as st:
         stats = st.stats(resource)
-        rows: list[dict[str, Any]] = []
-        sparks: list[str] = []
-        for s in stats:
-            info = s.info
-            rows.append(
-                {
-                    "resource": info.key.resource,
-                    "metric": info.key.metric,
-                    "statistic": info.key.statistic,
-                    "period_s": info.key.period_s,
-                    "points": info.points,
-                    "start": info.start.isoformat() if info.start else None,
-                    "end": info.end.isoformat() if info.end else None,
-                    "coverage": round(info.coverage, 6),
-                    "mean": _json_float(s.mean),
-                    "p50": _json_float(s.p50),
-                    "p95": _json_float(s.p95),
-                    "p99": _json_float(s.p99),
-                    "max": _json_float(s.max),
-                }
-            )
-            if output_format is ShowFormat.TABLE:
-                series = st.series(
-                    info.key.resource, info.key.metric, info.key.statistic, info.key.period_s
-                )
-                sparks.append(sparkline(series.values if series is not None else []))
+        buckets = st.bucket_means(24, resource) if output_format is ShowFormat.TABLE else {}
+    rows: list[dict[str, Any]] = []
+    sparks: list[str] = []
+    for s in stats:
+        info = s.info
+        rows.append(
+            {
+                "resource": info.key.resource,
+                "metric": info.key.metric,
+                "statistic": info.key.statistic,
+                "period_s": info.key.period_s,
+                "points": info.points,
+                "start": info.start.isoformat() if info.start else None,
+                "end": info.end.isoformat() if info.end else None,
+                "coverage": round(info.coverage, 6),
+                "mean": _json_float(s.mean),
+                "p50": _json_float(s.p50),
+                "p95": _json_float(s.p95),
+                "p99": _json_float(s.p99),
+                "max": _json_float(s.max),
+            }
+        )
+        sparks.append(sparkline(buckets.get(info.id, [])))
     if output_format is ShowFormat.JSON:
         write_output(json.dumps({"series": rows}, indent=2), out)
         return
