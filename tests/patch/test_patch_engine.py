@@ -227,7 +227,8 @@ def test_failed_verification_rolls_back(copy_stack: Callable[[str], Path]) -> No
     )
     result = apply_patch(broken, run_fmt=False)
     assert result.rolled_back and not result.ok
-    assert "main.tf" in result.problems[0] and "does not parse" in result.problems[0]
+    assert result.problems[0].line().startswith("main.tf:")
+    assert "does not parse" in result.problems[0].line()
     assert (root / "main.tf").read_bytes() == original
     after = {k: v for k, v in tree_digest(root).items() if not k.startswith(".leanstack")}
     assert after == before
@@ -341,7 +342,9 @@ def test_file_changed_between_plan_and_apply_is_refused(copy_stack: Callable[[st
     before = tree_digest(root)
     result = apply_patch(plan, run_fmt=False)
     assert not result.ok and not result.written
-    assert result.problems == ("terraform.tfvars: changed while the patch was being made",)
+    assert [p.line() for p in result.problems] == [
+        "terraform.tfvars: changed while the patch was being made"
+    ]
     assert tree_digest(root) == before
 
 

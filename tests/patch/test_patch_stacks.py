@@ -115,7 +115,7 @@ def test_every_literal_of_a_real_stack_patches_and_reads_back(
     unformatted_before = _unformatted(root, edited)
     result = apply_patch(plan, run_fmt=False)
     # apply_patch re-reads the tree with the loader and rolls back on any mismatch.
-    assert result.ok, result.problems[:3]
+    assert result.ok, [p.line() for p in result.problems[:3]]
     assert result.loader_checked == len([c for c in plan.changes if c.kind == "replace"])
     resources = {r.address: r for r in load_stack(root).resources}
     for change in plan.changes:
@@ -235,7 +235,7 @@ def test_new_attributes_and_blocks_in_a_real_stack(
     edited = [p.relpath for p in plan.files if p.before is not None]
     unformatted_before = _unformatted(root, edited)
     result = apply_patch(plan, run_fmt=False)
-    assert result.ok, result.problems[:3]
+    assert result.ok, [p.line() for p in result.problems[:3]]
     resources = {r.address: r for r in load_stack(root).resources}
     for change in plan.changes:
         address = change.path.removesuffix(".leanstack_probe").removesuffix(".timeouts.create")

@@ -112,7 +112,7 @@ def patch_command(
         stale = stale_files(root, expected)
         if stale:
             more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
-            fail(f"{root / stale[0]}{more}; nothing was changed")
+            fail(f"{root / stale[0].line()}{more}; nothing was changed")
     plan = plan_patch(root, requests, var_files=var_files)
     for skipped in plan.skipped:
         warn(skipped.line())
@@ -128,13 +128,14 @@ def patch_command(
     blocked = unwritable(plan)
     if blocked:
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
-        fail(f"{root / blocked[0]}{more}; nothing was changed")
+        fail(f"{root / blocked[0].line()}{more}; nothing was changed")
     result = apply_patch(plan)
     if not result.ok:
         state = "rolled back, nothing changed" if result.rolled_back else "nothing was changed"
         for problem in result.problems[1:]:
-            warn(problem)
-        fail(f"{result.problems[0] if result.problems else 'patch failed'}; {state}", code=1)
+            warn(problem.line())
+        first = result.problems[0].line() if result.problems else "patch failed"
+        fail(f"{first}; {state}", code=1)
     typer.echo(text, nl=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     backup = result.backup_dir.relative_to(root) if result.backup_dir else None

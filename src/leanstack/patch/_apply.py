@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leanstack.model.findings import AttributeChange
+from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.resource import is_known
 from leanstack.patch import _hcl
 from leanstack.patch._engine import PatchPlan
@@ -24,6 +25,12 @@ from leanstack.patch._resolve import BlockList, Missing, Resolver, ValueTarget, 
 from leanstack.patch._stack import StackSource
 
 BACKUP_DIR = ".leanstack/backup"
+
+
+def _issue(where: str, message: str, code: IssueCode = IssueCode.USAGE_ERROR) -> Issue:
+    return Issue(code=code, message=message, where=where, severity=Severity.ERROR)
+
+
 FMT_TIMEOUT_S = 60
 
 
@@ -32,23 +39,26 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def stale_files(root: Path, expected: Mapping[str, str]) -> list[str]:
-    """One line per file whose sha256 differs from the report's (or that is gone)."""
-    problems: list[str] = []
+def stale_files(root: Path, expected: Mapping[str, str]) -> list[Issue]:
+    """One Issue per file whose sha256 differs from the report's (or that is gone)."""
+    problems: list[Issue] = []
     for relpath, digest in sorted(expected.items()):
         path = root / relpath
         try:
             actual = sha256_file(path)
         except IsADirectoryError:
-            problems.append(f"{relpath}: is now a directory; the report is stale")
+            problems.append(_issue(relpath, "is now a directory; the report is stale"))
             continue
         except OSError:
-            problems.append(f"{relpath}: missing since the report was written")
+            problems.append(_issue(relpath, "missing since the report was written"))
             continue
         if actual != digest.lower().removeprefix("sha256:"):
             problems.append(
-                f"{relpath}: changed since the report was written (sha256 {actual[:12]}, "
-                f"report has {digest.removeprefix('sha256:')[:12]}); re-run the analysis"
+                _issue(
+                    relpath,
+                    f"changed since the report was written (sha256 {actual[:12]}, "
+                    f"report has {digest.removeprefix('sha256:')[:12]}); re-run the analysis",
+                )
             )
     return problems
 
@@ -57,26 +67,28 @@ def _tmp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.leanstack.tmp")
 
 
-def unwritable(plan: PatchPlan) -> list[str]:
-    """One line per target that cannot be written (checked before anything is touched)."""
-    problems: list[str] = []
+def unwritable(plan: PatchPlan) -> list[Issue]:
+    """One Issue per target that cannot be written (checked before anything is touched)."""
+    problems: list[Issue] = []
     for patch in plan.files:
         target = plan.root / patch.relpath
         if target.exists() and not target.is_file():
-            problems.append(f"{patch.relpath}: cannot write: not a regular file")
+            problems.append(_issue(patch.relpath, "cannot write: not a regular file"))
             continue
         current = target.read_bytes() if target.is_file() else None
         if current != patch.before:
-            problems.append(f"{patch.relpath}: changed while the patch was being made")
+            problems.append(_issue(patch.relpath, "changed while the patch was being made"))
             continue
         if not target.parent.is_dir():
-            problems.append(f"{patch.relpath}: cannot write: {target.parent} is not a directory")
+            problems.append(
+                _issue(patch.relpath, f"cannot write: {target.parent} is not a directory")
+            )
             continue
         tmp = _tmp_path(target)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
-            problems.append(f"{patch.relpath}: cannot write: {exc.strerror or exc}")
+            problems.append(_issue(patch.relpath, f"cannot write: {exc.strerror or exc}"))
             continue
         os.close(fd)
         tmp.unlink()
@@ -85,7 +97,7 @@ def unwritable(plan: PatchPlan) -> list[str]:
     while not probe.exists() and probe != plan.root:
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK):
-        problems.append(f"{BACKUP_DIR}: cannot create the backup directory")
+        problems.append(_issue(BACKUP_DIR, "cannot create the backup directory"))
     return problems
 
 
@@ -104,7 +116,7 @@ class ApplyResult:
 
     written: tuple[str, ...]
     backup_dir: Path | None
-    problems: tuple[str, ...]
+    problems: tuple[Issue, ...]
     rolled_back: bool
     fmt: FmtResult | None
     loader_checked: int = 0
@@ -155,7 +167,7 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         return ApplyResult(
             written=(),
             backup_dir=None,
-            problems=(f"cannot write: {exc.strerror or exc} ({exc.filename})",),
+            problems=(_issue(str(exc.filename or ""), f"cannot write: {exc.strerror or exc}"),),
             rolled_back=False,
             fmt=None,
         )
@@ -171,7 +183,7 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         return ApplyResult(
             written=(),
             backup_dir=backup_dir,
-            problems=(f"cannot write: {exc.strerror or exc} ({exc.filename})",),
+            problems=(_issue(str(exc.filename or ""), f"cannot write: {exc.strerror or exc}"),),
             rolled_back=True,
             fmt=None,
         )
@@ -209,12 +221,12 @@ def _restore(plan: PatchPlan, written: list[str]) -> None:
             os.replace(tmp, target)
 
 
-def verify(plan: PatchPlan) -> tuple[list[str], int]:
+def verify(plan: PatchPlan) -> tuple[list[Issue], int]:
     """Re-read the patched tree: it parses, and every change reads back as recommended.
 
     Returns the problems and how many values the Terraform loader confirmed.
     """
-    problems: list[str] = []
+    problems: list[Issue] = []
     for patch in plan.files:
         problems.extend(_syntax(plan.root, patch.relpath))
     if problems:
@@ -239,8 +251,11 @@ def verify(plan: PatchPlan) -> tuple[list[str], int]:
             ok, current = False, getattr(resolved, "reason", type(resolved).__name__)
         if not ok:
             problems.append(
-                f"{change.file}:{change.line}: {change.path} reads back as {current!r}, "
-                f"not {change.after!r}"
+                _issue(
+                    f"{change.file}:{change.line}",
+                    f"{change.path} reads back as {current!r}, not {change.after!r}",
+                    IssueCode.EVALUATION_ERROR,
+                )
             )
     new_blocks = [c for c in plan.changes if c.kind == "new_block"]
     for change in new_blocks:
@@ -253,33 +268,47 @@ def verify(plan: PatchPlan) -> tuple[list[str], int]:
             [path.type, path.name],
         )
         if found is None:
-            problems.append(f"{change.file}: {change.path} is not declared after the patch")
+            problems.append(
+                _issue(
+                    change.file,
+                    f"{change.path} is not declared after the patch",
+                    IssueCode.EVALUATION_ERROR,
+                )
+            )
     loader_problems, checked = _loader_check(plan)
     return problems + loader_problems, checked
 
 
-def _syntax(root: Path, relpath: str) -> list[str]:
+def _syntax(root: Path, relpath: str) -> list[Issue]:
     data = (root / relpath).read_bytes()
     if relpath.endswith(".json"):
         try:
             json.loads(data)
         except ValueError as exc:
-            return [f"{relpath}: not valid JSON after the patch: {exc}"]
+            return [
+                _issue(relpath, f"not valid JSON after the patch: {exc}", IssueCode.PARSE_ERROR)
+            ]
         return []
     bad = _hcl.first_error(_hcl.parse(data))
     if bad is not None:
-        return [f"{relpath}:{bad}: does not parse after the patch"]
+        return [_issue(f"{relpath}:{bad}", "does not parse after the patch", IssueCode.PARSE_ERROR)]
     import hcl2
 
     try:
         hcl2.parses_to_tree(data.decode("utf-8"))
     except Exception as exc:  # python-hcl2 raises lark errors of many kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [f"{relpath}: python-hcl2 cannot load it after the patch: {first}"]
+        return [
+            _issue(
+                relpath,
+                f"python-hcl2 cannot load it after the patch: {first}",
+                IssueCode.PARSE_ERROR,
+            )
+        ]
     return []
 
 
-def _loader_check(plan: PatchPlan) -> tuple[list[str], int]:
+def _loader_check(plan: PatchPlan) -> tuple[list[Issue], int]:
     """Compare with the Terraform loader's evaluation when the loader is available."""
     try:
         from leanstack.terraform import load_stack
@@ -288,9 +317,10 @@ def _loader_check(plan: PatchPlan) -> tuple[list[str], int]:
     try:
         loaded = load_stack(plan.root, var_files=[plan.root / v for v in plan.var_files])
     except Exception as exc:  # the loader is another component: report, never crash
-        return [f"the Terraform loader failed on the patched tree: {exc}"], 0
+        message = f"the Terraform loader failed on the patched tree: {exc}"
+        return [_issue(str(plan.root), message, IssueCode.EVALUATION_ERROR)], 0
     resources = {r.address: r for r in getattr(loaded, "resources", ())}
-    problems: list[str] = []
+    problems: list[Issue] = []
     checked = 0
     for change in plan.changes:
         if change.kind == "new_block":
@@ -313,8 +343,11 @@ def _loader_check(plan: PatchPlan) -> tuple[list[str], int]:
         checked += 1
         if not loose_equal(value, change.after):
             problems.append(
-                f"{change.file}:{change.line}: the loader reads {change.path} as {value!r}, "
-                f"not {change.after!r}"
+                _issue(
+                    f"{change.file}:{change.line}",
+                    f"the loader reads {change.path} as {value!r}, not {change.after!r}",
+                    IssueCode.EVALUATION_ERROR,
+                )
             )
     return problems, checked
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from leanstack.model.findings import AttributeChange
+from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.patch import _hcl, _layout
 from leanstack.patch._resolve import (
     AttrToRemove,
@@ -48,8 +49,16 @@ class Skipped:
 
     def line(self) -> str:
         """`where: [id] path: reason`, the form printed to the user."""
-        head = f"{self.where}: " if self.where else ""
-        return f"{head}[{self.recommendation}] {self.path}: {self.reason}"
+        return self.issue().line()
+
+    def issue(self) -> Issue:
+        """The skip as a warning Issue (for reports that collect issues)."""
+        return Issue(
+            code=IssueCode.USAGE_ERROR,
+            message=f"[{self.recommendation}] {self.path}: {self.reason}",
+            where=self.where,
+            severity=Severity.WARNING,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
