@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -234,8 +235,7 @@ def test_patch_command_in_a_subprocess_can_be_applied_with_git(
         pytest.skip("git is not installed")
     root = copy_stack("basic")
     report = write_report(root, BASIC, tmp_path / "report.json")
-    leanstack = shutil.which("leanstack")
-    cmd = [leanstack] if leanstack else ["python", "-c", "from leanstack.cli import main; main()"]
+    cmd = [sys.executable, "-c", "from leanstack.cli import main; main()"]
     proc = subprocess.run([*cmd, "patch", str(report)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     (tmp_path / "out.diff").write_text(proc.stdout)
