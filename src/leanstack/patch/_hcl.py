@@ -300,6 +300,8 @@ def describe(expr: Node) -> str:
         "template_expr": "is a string template",
         "splat": "is a splat expression",
     }
+    if node.type == "collection_value":
+        return "is a list or map that holds expressions"
     if node.type == "template_expr" and "<<" in source[:3]:
         return kinds["heredoc_template"]
     if node.type in kinds:
