@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=620)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--keep", type=Path, default=None, help="work directory to keep")
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
         store_path = work / "metrics.duckdb"
         store_path.unlink(missing_ok=True)
-        store = MetricStore(store_path)
+        store = MetricStore(store_path, memory_limit=args.memory_limit)
         t0 = time.perf_counter()
         summary = import_file(store, src)
         t_import = time.perf_counter() - t0

@@ -316,9 +316,10 @@ def fast_import_parquet(
         # Few large appends: DuckDB's per-statement cost dominates small ones.
         group: list[tuple[np.ndarray[Any, Any], ...]] = []
         size = 0
-        for i, part in enumerate(kept):
-            group.append(part)
-            size += part[0].size
+        for i in range(len(kept)):
+            group.append(kept[i])
+            kept[i] = ()  # drop our reference as soon as the part is grouped
+            size += group[-1][0].size
             if size < _INSERT_ROWS and i + 1 < len(kept):
                 continue
             k = np.concatenate([g[0] for g in group])
@@ -334,7 +335,7 @@ def fast_import_parquet(
             finally:
                 con.unregister("_fast_batch")
             added += tbl.num_rows
-            kept[i] = ()
+            del tbl
     finally:
         con.execute("SET preserve_insertion_order = true")
     store.add_covered(
