@@ -76,6 +76,7 @@ def test_patch_prints_the_diff_and_changes_nothing(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == plan_patch(root, BASIC).diff()
     assert "+++ b/variables.tf" in result.stdout
+    assert "checked on a copy: the loader reads back" in result.stderr
     assert tree_digest(root) == before
 
 

@@ -434,3 +434,34 @@ def test_attribute_after_a_heredoc_aligns_with_it(copy_stack: Callable[[str], Pa
     short = plan_patch(root, [req("logs", "aws_cloudwatch_query_definition.errors.tags", None, {})])
     after = next(f.after.decode() for f in short.files if f.relpath == "extra.tf")
     assert "  EOF\n  tags         = {}\n}\n" in after
+
+
+def test_check_in_copy_verifies_without_touching_the_stack(
+    copy_stack: Callable[[str], Path],
+) -> None:
+    from leanstack.patch import check_in_copy
+
+    root = copy_stack("basic")
+    before = tree_digest(root)
+    problems, checked = check_in_copy(plan_patch(root, BASIC))
+    assert problems == [] and checked >= 10
+    original = (root / "variables.tf").read_bytes()
+    wrong = PatchPlan(
+        root=root,
+        files=(
+            FilePatch(
+                relpath="variables.tf",
+                before=original,
+                after=original.replace(b'"512"', b'"1024"'),
+            ),
+        ),
+        changes=plan_patch(root, BASIC[:1]).changes,
+        skipped=(),
+    )
+    problems, _ = check_in_copy(wrong)
+    at = f"variables.tf:{line_of(root / 'variables.tf', '512')}"
+    assert [p.line() for p in problems] == [
+        f"{at}: aws_ecs_task_definition.app.cpu reads back as '1024', not 256",
+        f"{at}: the loader reads aws_ecs_task_definition.app.cpu as '1024', not 256",
+    ]
+    assert tree_digest(root) == before

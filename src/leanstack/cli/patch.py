@@ -56,7 +56,14 @@ def patch_command(
     ] = None,
 ) -> None:
     """Print the report's Terraform changes as a unified diff; --write applies them."""
-    from leanstack.patch import apply_patch, plan_patch, read_report, stale_files, unwritable
+    from leanstack.patch import (
+        apply_patch,
+        check_in_copy,
+        plan_patch,
+        read_report,
+        stale_files,
+        unwritable,
+    )
     from leanstack.patch.report import ReportChanges
 
     if not report_or_path.exists():
@@ -124,6 +131,18 @@ def patch_command(
     text = plan.diff()
     if not write:
         typer.echo(text, nl=False)
+        # Nothing is written: the checks run on a temporary copy of the stack.
+        with err_console.status("checking the patch on a copy of the stack..."):
+            problems, checked = check_in_copy(plan)
+        for problem in problems:
+            warn(f"the patch would not verify: {problem.line()}")
+        if problems:
+            raise typer.Exit(1)
+        if checked:
+            err_console.print(
+                f"checked on a copy: the loader reads back {checked} recommended value(s)",
+                markup=False,
+            )
         return
     blocked = unwritable(plan)
     if blocked:

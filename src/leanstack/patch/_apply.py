@@ -9,8 +9,9 @@ import posixpath
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,29 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         fmt=fmt,
         loader_checked=checked,
     )
+
+
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".terraform", ".leanstack", "*.tfstate", "*.tfstate.*"
+)
+
+
+def check_in_copy(plan: PatchPlan) -> tuple[list[Issue], int]:
+    """Verify a plan without touching the stack: patch a temporary copy and re-read it.
+
+    Same checks as after `apply_patch` (parses, values read back, loader agrees); returns the
+    problems and how many values the loader confirmed.
+    """
+    if plan.empty:
+        return [], 0
+    with tempfile.TemporaryDirectory(prefix="leanstack-patch-") as tmp:
+        copy = Path(tmp) / "stack"
+        shutil.copytree(plan.root, copy, ignore=_COPY_IGNORE, symlinks=True)
+        for patch in plan.files:
+            target = copy / patch.relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(patch.after)
+        return verify(replace(plan, root=copy))
 
 
 def _restore(plan: PatchPlan, written: list[str]) -> None:
