@@ -140,8 +140,11 @@ def import_command(
         Path | None, typer.Option("--stack", help="stack whose default store to use")
     ] = None,
 ) -> None:
-    """Import long (timestamp,resource,metric,value[,unit,statistic,period]) or two-column
-    (timestamp,value) files; one summary line per file."""
+    """Import CSV/Parquet metric files into the store, one summary line per file.
+
+    Long files have columns timestamp,resource,metric,value[,unit,statistic,period];
+    two-column files (timestamp,value) need --resource and --metric.
+    """
     from leanstack.usage.importer import import_file
 
     failed = 0

@@ -60,14 +60,14 @@ class Source:
 
     label: str
     from_sql: str
-    columns: dict[str, str]  # lower-case name -> (original name, type) packed as "name\0type"
+    columns: dict[str, tuple[str, str]]  # lower-case name -> (original name, DuckDB type)
     row_offset: int  # line of the first data row minus one (1 for a CSV with header)
     row_word: str
 
 
-def _describe(con: duckdb.DuckDBPyConnection, from_sql: str) -> dict[str, str]:
+def _describe(con: duckdb.DuckDBPyConnection, from_sql: str) -> dict[str, tuple[str, str]]:
     rows = con.execute(f"DESCRIBE SELECT * FROM {from_sql}").fetchall()
-    return {str(r[0]).strip().lower(): f"{r[0]}\0{r[1]}" for r in rows}
+    return {str(r[0]).strip().lower(): (str(r[0]), str(r[1])) for r in rows}
 
 
 def relation_from_arrow(store: MetricStore, table: pa.Table, label: str) -> Source:
@@ -118,11 +118,10 @@ def _err(where: str, message: str) -> Issue:
     )
 
 
-def _find(columns: dict[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+def _find(columns: dict[str, tuple[str, str]], names: tuple[str, ...]) -> tuple[str, str] | None:
     for n in names:
         if n in columns:
-            orig, typ = columns[n].split("\0")
-            return orig, typ
+            return columns[n]
     return None
 
 

@@ -376,18 +376,6 @@ class MetricStore:
         )
         return added, updated, total - added - updated
 
-    def _overlaps(self, stage: str) -> bool:
-        """True when a stored point of a staged series lies in the staged time range."""
-        row = first_row(
-            self.con,
-            f"""
-            SELECT count(*) FROM points p
-            JOIN (SELECT sid, min(ts) AS lo, max(ts) AS hi FROM {stage} GROUP BY sid) r
-              ON p.sid = r.sid AND p.ts BETWEEN r.lo AND r.hi
-            """,
-        )
-        return bool(row and row[0])
-
     def add_covered(self, ranges: Sequence[tuple[int, int, int]]) -> None:
         """Record (sid, start_s, end_s) half-open ranges as fetched/imported."""
         if not ranges:
