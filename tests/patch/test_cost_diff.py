@@ -147,3 +147,16 @@ def test_cli_diff_against_a_report(copy_stack: Callable[[str], Path], tmp_path: 
     path.write_text(json.dumps(report))
     wrong = runner.invoke(app, ["diff", str(head), "--compare-to", str(path)])
     assert wrong.exit_code == 2 and "schema version 3.1 is not supported" in wrong.stderr
+
+
+def test_markdown_stays_under_the_comment_limit() -> None:
+    base = [priced(f"aws_sqs_queue.q{i:05d}", "1.00") for i in range(3000)]
+    head = [priced(f"aws_sqs_queue.q{i:05d}", "2.00") for i in range(3000)]
+    diff = diff_costs(entries_from_priced(base), entries_from_priced(head))
+    markdown = render_markdown(diff, limit=20_000)
+    assert len(markdown) <= 20_000
+    shown = markdown.count("| changed |")
+    assert 0 < shown < 3000
+    assert f"*{3000 - shown} more resources (+${3000 - shown:,}.00) not shown" in markdown
+    # The total still covers every resource.
+    assert "| **Total** | | $3,000.00 | $6,000.00 | **+$3,000.00** |" in markdown

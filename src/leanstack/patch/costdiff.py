@@ -262,8 +262,12 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(diff: CostDiff) -> str:
-    """Markdown for a pull request comment: headline, then the table."""
+MARKDOWN_LIMIT = 60_000
+"""Stay under GitHub's 65,536-character comment limit, with room for a header."""
+
+
+def render_markdown(diff: CostDiff, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """Markdown for a pull request comment: headline, then the table (truncated with a note)."""
     out = [f"### {_headline(diff)}", ""]
     out.append(f"`{_md_cell(diff.base_label)}` -> `{_md_cell(diff.head_label)}`")
     out.append("")
@@ -272,14 +276,25 @@ def render_markdown(diff: CostDiff) -> str:
     else:
         out.append("| Resource | Change | Before | After | Delta |")
         out.append("|---|---|---:|---:|---:|")
-        for line in diff.lines:
+        used = sum(len(x) + 1 for x in out) + 1_000  # the total row and notes
+        for index, line in enumerate(diff.lines):
             name = f"`{_md_cell(line.address)}`" + (
                 f" ({_md_cell(line.note)})" if line.note else ""
             )
-            out.append(
+            row = (
                 f"| {name} | {line.kind} | {_money(line.before)} | {_money(line.after)} "
                 f"| {_signed(line.delta)} |"
             )
+            if used + len(row) + 1 > limit:
+                rest = diff.lines[index:]
+                rest_delta = sum((r.delta for r in rest), Decimal(0))
+                out.append(
+                    f"| *{len(rest)} more resources ({_signed(rest_delta)}) "
+                    "not shown: the comment would exceed GitHub's size limit* | | | | |"
+                )
+                break
+            used += len(row) + 1
+            out.append(row)
         out.append(
             f"| **Total** | | {_money(diff.total_before)} | {_money(diff.total_after)} "
             f"| **{_signed(diff.delta)}** |"
