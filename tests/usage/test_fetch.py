@@ -333,3 +333,71 @@ def test_library_raises_fetch_error_not_traceback(tmp_path: Path) -> None:
             max_attempts=1,
         )
     assert "cannot reach" in err.value.issue.message
+
+
+def test_names_unknown_before_apply_come_from_describe_calls(
+    moto_url: str, session: boto3.Session, tmp_path: Path
+) -> None:
+    from leanstack.model import UNKNOWN
+
+    ecs = session.client("ecs", endpoint_url=moto_url)
+    ecs.create_cluster(clusterName="late-cluster")
+    ecs.register_task_definition(
+        family="late", containerDefinitions=[{"name": "app", "image": "x", "memory": 128}]
+    )
+    ecs.create_service(
+        cluster="late-cluster", serviceName="late-svc", taskDefinition="late", desiredCount=1
+    )
+    session.client("rds", endpoint_url=moto_url).create_db_instance(
+        DBInstanceIdentifier="late-db-20261120",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="u",
+        MasterUserPassword="p4ssword!",
+    )
+    session.client("sqs", endpoint_url=moto_url).create_queue(QueueName="late-q-7f3a")
+    cpu = np.arange(10.0, 40.0)
+    _seed(
+        session,
+        moto_url,
+        "AWS/ECS",
+        "CPUUtilization",
+        {"ClusterName": "late-cluster", "ServiceName": "late-svc"},
+        cpu,
+    )
+    _seed(
+        session,
+        moto_url,
+        "AWS/RDS",
+        "FreeableMemory",
+        {"DBInstanceIdentifier": "late-db-20261120"},
+        cpu * 1e6,
+    )
+    _seed(session, moto_url, "AWS/SQS", "NumberOfMessagesSent", {"QueueName": "late-q-7f3a"}, cpu)
+    resources = [
+        res("aws_ecs_service.late", "aws_ecs_service", {"name": "late-svc", "cluster": UNKNOWN}),
+        res("aws_db_instance.late", "aws_db_instance", {"identifier_prefix": "late-db-"}),
+        res("aws_sqs_queue.late", "aws_sqs_queue", {"name_prefix": "late-q-"}),
+        res("aws_lambda_function.late", "aws_lambda_function", {"function_name": UNKNOWN}),
+    ]
+    with MetricStore(tmp_path / "m.duckdb") as store:
+        summary = fetch_metrics(
+            store,
+            resources,
+            since=timedelta(hours=3),
+            now=NOW,
+            session=session,
+            endpoint_url=moto_url,
+            max_attempts=2,
+        )
+        ecs_cpu = store.series("aws_ecs_service.late", "CPUUtilization")
+        db_mem = store.series("aws_db_instance.late", "FreeableMemory")
+        sent = store.series("aws_sqs_queue.late", "NumberOfMessagesSent")
+    assert ecs_cpu is not None and np.array_equal(_grid(ecs_cpu.values), cpu)
+    assert db_mem is not None and np.array_equal(_grid(db_mem.values), cpu * 1e6)
+    assert sent is not None and np.array_equal(_grid(sent.values), cpu)
+    assert any(
+        i.where == "aws_lambda_function.late" and "unknown before apply" in i.message
+        for i in summary.issues
+    )

@@ -175,7 +175,9 @@ class Resolver:
         if t in ("aws_lb", "aws_alb"):
             return self._alb(res)
         if t == "aws_db_instance":
-            ident = _known_str(res.get("identifier"))
+            ident = _known_str(res.get("identifier")) or self._by_prefix(
+                res, "identifier_prefix", "rds", self._rds_ids
+            )
             return (("DBInstanceIdentifier", ident),) if ident else self._unknown(res, "identifier")
         if t == "aws_elasticache_cluster":
             cid = _known_str(res.get("cluster_id"))
@@ -183,7 +185,9 @@ class Resolver:
         if t == "aws_elasticache_replication_group":
             return self._replication_group(res)
         if t == "aws_sqs_queue":
-            name = _known_str(res.get("name"))
+            name = _known_str(res.get("name")) or self._by_prefix(
+                res, "name_prefix", "sqs", self._queue_names
+            )
             if name and res.get("fifo_queue") is True and not name.endswith(".fifo"):
                 name += ".fifo"
             return (("QueueName", name),) if name else self._unknown(res, "name")
@@ -193,6 +197,33 @@ class Resolver:
         if t == "aws_nat_gateway":
             return self._nat(res)
         return None
+
+    def _by_prefix(
+        self, res: Resource, attr: str, service: str, lister: Callable[[Any, str], list[str]]
+    ) -> str | None:
+        """The one live name starting with the resource's `*_prefix`, None when ambiguous."""
+        prefix = _known_str(res.get(attr))
+        if not prefix:
+            return None
+        names = self._describe(
+            service, lambda c: lister(c, prefix), f"{attr} {prefix}", res.address
+        )
+        matches = sorted(n for n in names or [] if n.startswith(prefix))
+        if len(matches) > 1:
+            self.issues.append(
+                _issue(f"{len(matches)} live names start with {prefix!r}; using none", res.address)
+            )
+        return matches[0] if len(matches) == 1 else None
+
+    @staticmethod
+    def _rds_ids(client: Any, prefix: str) -> list[str]:
+        pages = client.get_paginator("describe_db_instances").paginate()
+        return [str(db["DBInstanceIdentifier"]) for page in pages for db in page["DBInstances"]]
+
+    @staticmethod
+    def _queue_names(client: Any, prefix: str) -> list[str]:
+        urls = client.list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
+        return [str(u).rsplit("/", 1)[-1] for u in urls]
 
     def _unknown(self, res: Resource, attr: str) -> tuple[tuple[str, str], ...] | None:
         self.issues.append(
