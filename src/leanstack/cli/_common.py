@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,3 +37,31 @@ def write_output(text: str, out: Path | None) -> None:
         tmp.replace(out)
     except OSError as exc:
         fail(f"{out}: cannot write: {exc.strerror or exc}")
+
+
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    """`--var NAME=VALUE` pairs."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            fail(f"--var {pair!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+@contextmanager
+def progress_status() -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the current step, shown only on a terminal.
+
+    Steps that finish within a second never flash: Rich's status draws after its first refresh.
+    """
+    if not err_console.is_terminal:
+        yield lambda _step: None
+        return
+    with err_console.status("Starting", spinner="dots") as status:
+
+        def update(step: str) -> None:
+            status.update(f"{step}...")
+
+        yield update

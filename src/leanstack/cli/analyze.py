@@ -13,19 +13,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leanstack.cli._common import err_console, fail, write_output
+from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
 
 if TYPE_CHECKING:
-    from leanstack.analysis import AnalysisResult
-    from leanstack.model.findings import Finding, Recommendation
-    from leanstack.usage.series import MetricSeries
+    pass
 
 
-class AnalyzeFormat(StrEnum):
-    """Output formats of `leanstack analyze`."""
+class ReportFormat(StrEnum):
+    """Formats the report renders to."""
 
-    JSON = "json"
     TABLE = "table"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    JSON = "json"
 
 
 def jsonable(value: Any) -> Any:
@@ -55,100 +55,6 @@ def jsonable(value: Any) -> Any:
     return None if math.isnan(number) else number
 
 
-def _money(value: Decimal) -> str:
-    from leanstack.model.money import quantize_money
-
-    return str(quantize_money(value))
-
-
-def recommendation_to_json(rec: Recommendation) -> dict[str, Any]:
-    """One recommendation in the report JSON."""
-    from leanstack.analysis import savings_range
-
-    low, high = savings_range(rec)
-    return {
-        "id": rec.id,
-        "analyzer": rec.analyzer,
-        "address": rec.address,
-        "title": rec.title,
-        "phase": rec.phase.value,
-        "changes": [
-            {
-                "path": c.path,
-                "before": jsonable(c.before),
-                "after": jsonable(c.after),
-                **({"new_block": c.new_block} if c.new_block else {}),
-            }
-            for c in rec.changes
-        ],
-        "monthly_cost_before": _money(rec.monthly_cost_before),
-        "monthly_cost_after": _money(rec.monthly_cost_after),
-        "monthly_savings": _money(rec.monthly_savings),
-        "monthly_savings_range": [_money(low), _money(high)],
-        "confidence": rec.confidence.value,
-        "evidence": jsonable(rec.evidence),
-        "risks": list(rec.risks),
-        "assumptions": list(rec.assumptions),
-        "exclusive_group": rec.exclusive_group,
-    }
-
-
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    """One finding in the report JSON."""
-    return {
-        "analyzer": finding.analyzer,
-        "address": finding.address,
-        "status": finding.status.value,
-        "summary": finding.summary,
-        "evidence": jsonable(finding.evidence),
-        "recommendation": finding.recommendation.id if finding.recommendation else None,
-    }
-
-
-def analysis_to_json(result: AnalysisResult, estimate: Any = None) -> dict[str, Any]:
-    """The report JSON: findings, recommendations and totals (see issue 4 item 8)."""
-    totals = result.totals
-    out: dict[str, Any] = {}
-    if estimate is not None:
-        out["catalog"] = {
-            "date": getattr(estimate, "catalog_date", None),
-            "source": getattr(estimate, "catalog_source", None),
-        }
-    out["analyzers"] = list(result.analyzers)
-    out["findings"] = [finding_to_json(f) for f in result.findings]
-    out["recommendations"] = [recommendation_to_json(r) for r in result.recommendations]
-    out["totals"] = {
-        "monthly_cost": _money(totals.monthly_cost),
-        "monthly_savings": _money(totals.monthly_savings),
-        "monthly_savings_range": [
-            _money(totals.monthly_savings_low),
-            _money(totals.monthly_savings_high),
-        ],
-        # 12 x the monthly figure as shown, so the two printed numbers agree to the cent
-        "annual_savings": _money(Decimal(_money(totals.monthly_savings)) * 12),
-    }
-    out["issues"] = [
-        {"code": i.code.value, "severity": i.severity.value, "where": i.where, "message": i.message}
-        for i in result.issues
-    ]
-    return out
-
-
-def _table(result: AnalysisResult) -> str:
-    lines = []
-    for f in result.findings:
-        if f.analyzer == "inventory":
-            continue
-        lines.append(f"{f.status.value:<17} {f.analyzer:<20} {f.address}\n    {f.summary}")
-    t = result.totals
-    lines.append(
-        f"\nMonthly cost ${_money(t.monthly_cost)}; savings ${_money(t.monthly_savings)}/month "
-        f"(${_money(t.monthly_savings_low)}-${_money(t.monthly_savings_high)}), "
-        f"${_money(Decimal(_money(t.monthly_savings)) * 12)}/year."
-    )
-    return "\n".join(lines)
-
-
 def parse_set(pairs: list[str]) -> dict[str, Any]:
     """`analyzer.setting=value` pairs; values parsed as JSON when they can be (numbers, bools)."""
     out: dict[str, Any] = {}
@@ -162,13 +68,6 @@ def parse_set(pairs: list[str]) -> dict[str, Any]:
             value = raw
         out[key.strip()] = value
     return out
-
-
-def read_metrics(store_path: Path, addresses: list[str]) -> dict[str, dict[str, MetricSeries]]:
-    """Every stored series of these resources, every statistic (see `index_metrics`)."""
-    from leanstack.analysis import read_metric_store
-
-    return read_metric_store(store_path, addresses)
 
 
 def register(app: typer.Typer) -> None:
@@ -239,60 +138,94 @@ def register(app: typer.Typer) -> None:
         var_file: Annotated[
             list[Path] | None, typer.Option("--var-file", help="extra .tfvars file (repeatable)")
         ] = None,
+        var: Annotated[
+            list[str] | None,
+            typer.Option("--var", metavar="NAME=VALUE", help="set a variable (repeatable)"),
+        ] = None,
+        catalog_files: Annotated[
+            list[Path] | None,
+            typer.Option("--catalog", metavar="CSV", help="local catalog CSV (repeatable)"),
+        ] = None,
         output_format: Annotated[
-            AnalyzeFormat, typer.Option("--format", help="json or table")
-        ] = AnalyzeFormat.JSON,
-        out: Annotated[Path | None, typer.Option("--out", help="write to a file")] = None,
+            ReportFormat | None,
+            typer.Option("--format", help="table, markdown, html or json (default: table)"),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="write this format to FILE (format from the extension)"),
+        ] = None,
+        out_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--out-dir",
+                help="write report.{json,md,html,txt} here (default: STACK/.leanstack/report)",
+            ),
+        ] = None,
+        write_reports: Annotated[
+            bool,
+            typer.Option(
+                "--write-reports/--no-write-reports", help="write every format to --out-dir"
+            ),
+        ] = True,
     ) -> None:
-        """Find the savings the recorded load supports, priced from the catalog."""
-        from leanstack.analysis import run_analysis
-        from leanstack.catalog import load_catalog
-        from leanstack.estimate import estimate
+        """Find the savings the recorded load supports, and write the report in every format."""
         from leanstack.model.issues import Severity
-        from leanstack.terraform import load_stack
-        from leanstack.usage.store import default_store_path
-        from leanstack.usage.usage_file import find_usage_file, load_usage_file
+        from leanstack.pipeline import PipelineError, PipelineOptions, analyze_stack, stack_dir
+        from leanstack.report.render import render
 
-        if not path.exists():
-            fail(f"{path}: no such file or directory")
-        if usage is not None and not usage.is_file():
-            fail(f"--usage {usage}: no such file")
-        settings = parse_set(set_ or [])
-        store_path = store or default_store_path(path)
-        use_metrics = metrics if metrics is not None else store_path.is_file()
-        if use_metrics and not store_path.is_file():
-            fail(f"{store_path}: no metric store (run `leanstack metrics import` or `synth`)")
-        catalog = load_catalog()
-        loaded = load_stack(path, var_files=list(var_file or []))
-        if not loaded.resources:
-            for issue in loaded.issues:
-                err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
-            fail(f"{path}: no resource to analyze", 1)
-        usage_path = usage if usage is not None else find_usage_file(path)
-        usage_file = load_usage_file(usage_path) if usage_path is not None else None
-        priced = estimate(loaded, catalog, usage_file)
-        series = {}
-        if use_metrics:
-            try:
-                series = read_metrics(store_path, [r.address for r in loaded.resources])
-            except Exception as exc:  # a corrupt or locked store is one line, not a traceback
-                fail(f"{store_path}: cannot read the metric store: {exc}")
-        result = run_analysis(
-            priced,
-            loaded.resources,
-            series,
-            catalog,
-            only=[s for s in only.split(",")] if only else None,
-            settings=settings,
+        options = PipelineOptions(
+            var_files=tuple(var_file or ()),
+            variables=parse_vars(var or []),
+            usage=usage,
+            catalogs=tuple(catalog_files or ()),
+            store=store,
+            use_metrics=metrics,
+            only=[s.strip() for s in only.split(",")] if only else None,
+            settings=parse_set(set_ or []),
         )
-        for issue in (*priced.issues, *result.issues):
+        try:
+            with progress_status() as progress:
+                result = analyze_stack(path, options, progress)
+        except PipelineError as exc:
+            fail(str(exc))
+        for issue in (*result.loaded.issues, *result.estimate.issues, *result.issues):
+            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+        if result.report is None or result.analysis is None:
+            fail(f"{path}: no resource to analyze", 1)
+        for issue in result.analysis.issues:
             err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
         if any(
-            i.severity is Severity.ERROR and i.where in ("--set", "--only") for i in result.issues
+            i.severity is Severity.ERROR and i.where in ("--set", "--only")
+            for i in result.analysis.issues
         ):
             raise typer.Exit(2)
-        if output_format is AnalyzeFormat.JSON:
-            text = json.dumps(analysis_to_json(result, priced), indent=2)
+
+        report = result.report
+        if write_reports:
+            directory = out_dir or stack_dir(path) / ".leanstack" / "report"
+            for fmt, suffix in _SUFFIXES.items():
+                write_output(render(report, fmt.value), directory / f"report.{suffix}")
+            err_console.print(
+                f"Report written to {directory}/report.{{json,md,html,txt}}", markup=False
+            )
+        if out is not None:
+            fmt = output_format or _format_for(out)
+            write_output(render(report, fmt.value), out)
         else:
-            text = _table(result)
-        write_output(text, out)
+            write_output(render(report, (output_format or ReportFormat.TABLE).value), None)
+
+
+_SUFFIXES = {
+    ReportFormat.JSON: "json",
+    ReportFormat.MARKDOWN: "md",
+    ReportFormat.HTML: "html",
+    ReportFormat.TABLE: "txt",
+}
+
+
+def _format_for(out: Path) -> ReportFormat:
+    """The format a file name asks for (`.json`, `.md`, `.html`), else the table."""
+    for fmt, suffix in _SUFFIXES.items():
+        if out.suffix == f".{suffix}" or (suffix == "md" and out.suffix == ".markdown"):
+            return fmt
+    return ReportFormat.TABLE
