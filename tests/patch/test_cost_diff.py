@@ -160,3 +160,19 @@ def test_markdown_stays_under_the_comment_limit() -> None:
     assert f"*{3000 - shown} more resources (+${3000 - shown:,}.00) not shown" in markdown
     # The total still covers every resource.
     assert "| **Total** | | $3,000.00 | $6,000.00 | **+$3,000.00** |" in markdown
+
+
+def test_cli_diff_accepts_a_plan_json() -> None:
+    from patch_helpers import REPO
+
+    stack = REPO / "tests" / "fixtures" / "terraform" / "plan-parity"
+    if not (stack / "plan.json").is_file():
+        import pytest
+
+        pytest.skip("the plan-parity fixture is not there")
+    result = runner.invoke(app, ["diff", str(stack), str(stack / "plan.json"), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    # The configuration and its plan price the same: no line, equal totals.
+    assert data["resources"] == [] and data["delta"] == "0.00"
+    assert Decimal(data["total_before"]) > 0 and data["unchanged"] > 0

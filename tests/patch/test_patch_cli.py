@@ -327,4 +327,6 @@ def test_diff_needs_two_stacks_or_a_report(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "pass BASE HEAD, or HEAD --compare-to REPORT" in one_error_line(result.stderr)
     missing = runner.invoke(app, ["diff", str(tmp_path / "a"), str(tmp_path)])
-    assert missing.exit_code == 2 and "not a stack directory" in one_error_line(missing.stderr)
+    assert missing.exit_code == 2 and "not a stack directory or plan JSON" in one_error_line(
+        missing.stderr
+    )

@@ -223,10 +223,10 @@ def _stored_metrics(root: Path, addresses: list[str]) -> dict[str, dict[str, Met
 
 
 def diff_command(
-    base: Annotated[
-        Path, typer.Argument(help="The base stack directory (or HEAD with --compare-to).")
-    ],
-    head: Annotated[Path | None, typer.Argument(help="The head stack directory.")] = None,
+    base: Annotated[Path, typer.Argument(help="The base stack directory or plan JSON.")],
+    head: Annotated[
+        Path | None, typer.Argument(help="The head stack directory or plan JSON.")
+    ] = None,
     compare_to: Annotated[
         Path | None,
         typer.Option("--compare-to", help="Compare the stack with the costs of a report JSON."),
@@ -274,14 +274,14 @@ def diff_command(
         if head is None:
             fail("pass BASE HEAD, or HEAD --compare-to REPORT")
         head_path = head
-        if not base.is_dir():
-            fail(f"{base}: not a stack directory")
+        if not base.exists():
+            fail(f"{base}: not a stack directory or plan JSON")
         with err_console.status(f"pricing {base}..."):
             base_entries, base_issues_list = estimate_stack(base)
         base_issues = list(base_issues_list)
         base_label = str(base)
-    if not head_path.is_dir():
-        fail(f"{head_path}: not a stack directory")
+    if not head_path.exists():
+        fail(f"{head_path}: not a stack directory or plan JSON")
     with err_console.status(f"pricing {head_path}..."):
         head_entries, head_issues = estimate_stack(head_path)
     issues = [*base_issues, *head_issues]
