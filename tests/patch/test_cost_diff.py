@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from patch_cases import BASIC
 from patch_helpers import GOLDEN
 from typer.testing import CliRunner
@@ -167,8 +168,6 @@ def test_cli_diff_accepts_a_plan_json() -> None:
 
     stack = REPO / "tests" / "fixtures" / "terraform" / "plan-parity"
     if not (stack / "plan.json").is_file():
-        import pytest
-
         pytest.skip("the plan-parity fixture is not there")
     result = runner.invoke(app, ["diff", str(stack), str(stack / "plan.json"), "--format", "json"])
     assert result.exit_code == 0, result.stderr

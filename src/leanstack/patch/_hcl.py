@@ -122,7 +122,7 @@ def find_attr(body: Node | None, name: str) -> Node | None:
 def unwrap(expr: Node) -> Node:
     """The single meaningful child of an `expression` wrapper, or the node itself."""
     node = expr
-    while node.type in ("expression", "literal_value") and node.named_child_count == 1:
+    while node.type in ("expression", "literal_value", "operation") and node.named_child_count == 1:
         child = node.named_children[0]
         if child.type == "variable_expr":
             break
@@ -296,6 +296,8 @@ def describe(expr: Node) -> str:
         "function_call": "is computed by a function call",
         "for_expr": "is a for expression",
         "operation": "is computed by an operation",
+        "binary_operation": "is computed by an operation",
+        "unary_operation": "is computed by an operation",
         "heredoc_template": "is a heredoc",
         "template_expr": "is a string template",
         "splat": "is a splat expression",
