@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from leanstack.usage.fastpath import fast_import_parquet
-from leanstack.usage.importer import import_file
+from leanstack.usage.fastpath import fast_import
+from leanstack.usage.importer import import_file, ingest_relation, relation_from_file
 from leanstack.usage.store import MetricStore
 
 START = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp())
@@ -72,12 +72,19 @@ def test_fast_path_matches_general_pipeline(tmp_path: Path) -> None:
 
     with MetricStore(tmp_path / "a.duckdb") as a:
         with a.transaction():
-            fast = fast_import_parquet(a, tmp_path / "clean.parquet", "x")
+            fast = fast_import(a, tmp_path / "clean.parquet", "x")
         assert fast is not None
         fast_dump = _dump(a)
     with MetricStore(tmp_path / "b.duckdb") as b:
-        slow = import_file(b, tmp_path / "clean.csv")
+        # The general SQL pipeline, called directly (import_file would take the fast path).
+        with b.transaction():
+            slow = ingest_relation(b, relation_from_file(b, tmp_path / "clean.csv"), "x")
         slow_dump = _dump(b)
+    with MetricStore(tmp_path / "c.duckdb") as c:
+        with c.transaction():
+            fast_csv = fast_import(c, tmp_path / "clean.csv", "x")
+        assert fast_csv is not None
+        csv_dump = _dump(c)
     assert slow.ok, slow.line()
     fields = (
         "rows",
@@ -94,11 +101,13 @@ def test_fast_path_matches_general_pipeline(tmp_path: Path) -> None:
         "impossible_detail",
     )
     assert {f: getattr(fast, f) for f in fields} == {f: getattr(slow, f) for f in fields}
+    assert {f: getattr(fast_csv, f) for f in fields} == {f: getattr(slow, f) for f in fields}
     assert fast.impossible > 0 and fast.gaps > 0 and fast.nan > 0
     assert len(fast_dump) == 3
-    for x, y in zip(fast_dump, slow_dump, strict=True):
-        assert x[:4] == y[:4]
+    for x, y, z in zip(fast_dump, slow_dump, csv_dump, strict=True):
+        assert x[:4] == y[:4] == z[:4]
         assert np.array_equal(np.array(x[4]), np.array(y[4]), equal_nan=True)
+        assert np.array_equal(np.array(z[4]), np.array(y[4]), equal_nan=True)
 
 
 def test_disordered_parquet_falls_back_with_the_same_counts(tmp_path: Path) -> None:
@@ -109,7 +118,7 @@ def test_disordered_parquet_falls_back_with_the_same_counts(tmp_path: Path) -> N
     pq.write_table(dup, tmp_path / "messy.parquet")
     with MetricStore(tmp_path / "a.duckdb") as a:
         with a.transaction():
-            assert fast_import_parquet(a, tmp_path / "messy.parquet", "x") is None
+            assert fast_import(a, tmp_path / "messy.parquet", "x") is None
         summary = import_file(a, tmp_path / "messy.parquet")
         # The 10 repeated rows are duplicates, except those dropped as NaN or impossible.
         assert summary.ok and 0 < summary.duplicates <= 10

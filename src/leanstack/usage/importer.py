@@ -79,14 +79,6 @@ def relation_from_arrow(store: MetricStore, table: pa.Table, label: str) -> Sour
     return Source(label, name, _describe(store.con, name), 0, "row")
 
 
-def _is_parquet(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4) == b"PAR1"
-    except OSError:
-        return False
-
-
 def relation_from_file(store: MetricStore, path: Path) -> Source:
     """Source over a CSV or Parquet file (format from the magic bytes, then the suffix)."""
     label = str(path)
@@ -539,20 +531,19 @@ def import_file(
     label = str(path)
     try:
         with store.transaction():
-            if _is_parquet(path):
-                from leanstack.usage.fastpath import fast_import_parquet
+            from leanstack.usage.fastpath import fast_import
 
-                fast = fast_import_parquet(
-                    store,
-                    path,
-                    label,
-                    resource=resource,
-                    metric=metric,
-                    statistic=statistic,
-                    period_s=period_s,
-                )
-                if fast is not None:
-                    return fast
+            fast = fast_import(
+                store,
+                path,
+                label,
+                resource=resource,
+                metric=metric,
+                statistic=statistic,
+                period_s=period_s,
+            )
+            if fast is not None:
+                return fast
             src = relation_from_file(store, path)
             return ingest_relation(
                 store,
