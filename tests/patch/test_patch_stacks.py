@@ -246,3 +246,33 @@ def test_new_attributes_and_blocks_in_a_real_stack(
             timeouts = attrs["timeouts"]
             assert (timeouts[0] if isinstance(timeouts, list) else timeouts)["create"] == "10m"
     assert _unformatted(root, edited) <= unformatted_before
+
+
+def test_module_outside_the_stack_is_read_but_never_edited(
+    copy_stack: Callable[[Path], Path],
+) -> None:
+    relpath = "aws-ia__ecs-blueprints/terraform/fargate-examples/backstage"
+    if not (FIXTURES / relpath).is_dir():
+        pytest.skip(f"{relpath} is not among the fixture stacks")
+    root = copy_stack(FIXTURES / "aws-ia__ecs-blueprints") / Path(*relpath.split("/")[1:])
+    project = "module.codebuild_ci.aws_codebuild_project.this"
+    plan = plan_patch(
+        root,
+        [
+            # buildspec = var.buildspec_path, set by the module call in the stack: edited there.
+            req("spec", f"{project}.source.buildspec", None, "./templates/buildspec-arm.yml"),
+            # build_timeout = var.build_timeout, the default in ../../modules: not edited.
+            req("timeout", f"{project}.build_timeout", 10, 20),
+        ],
+    )
+    assert [f.relpath for f in plan.files] == ["codepipeline.tf"]
+    assert [s.recommendation for s in plan.skipped] == ["timeout"]
+    assert plan.skipped[0].where.startswith("../../modules/codebuild/variables.tf:")
+    assert "outside the stack" in plan.skipped[0].reason
+    result = apply_patch(plan, run_fmt=False)
+    assert result.ok, [p.line() for p in result.problems]
+    resources = {r.address: r for r in load_stack(root).resources}
+    source = resources[project].attrs["source"]
+    assert (source[0] if isinstance(source, list) else source)["buildspec"] == (
+        "./templates/buildspec-arm.yml"
+    )

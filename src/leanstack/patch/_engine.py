@@ -22,7 +22,7 @@ from leanstack.patch._resolve import (
     ValueTarget,
     loose_equal,
 )
-from leanstack.patch._stack import ModuleCall, SourceFile, StackSource
+from leanstack.patch._stack import ModuleCall, SourceFile, StackSource, outside
 
 RECOMMENDATIONS_HEADER = (
     "# Added by `leanstack patch`: resources recommended by the leanstack report.\n"
@@ -156,7 +156,9 @@ def plan_patch(
     for request in requests:
         resolved = resolver.resolve(request.change)
         if isinstance(resolved, NewBlock):
-            if resolved.exists_at:
+            if outside(resolved.file):
+                skipped.append(_skip(request, f"{resolved.dir} is outside the stack"))
+            elif resolved.exists_at:
                 skipped.append(_skip(request, f"already declared at {resolved.exists_at}"))
             else:
                 new_blocks.setdefault(resolved.file, []).append((request, resolved))
@@ -214,6 +216,14 @@ def _edit_for(stack: StackSource, request: PatchRequest, resolved: Resolved) -> 
     change = request.change
     if isinstance(resolved, Skip):
         return _skip(request, resolved.reason, resolved.where)
+    if outside(resolved.file):
+        line = getattr(resolved, "line", 0)
+        return _skip(
+            request,
+            "the value is written outside the stack, in a module other stacks may share; "
+            "change it there by hand",
+            f"{resolved.file}:{line}" if line else resolved.file,
+        )
     if isinstance(resolved, ValueTarget):
         return _replace(stack, request, resolved)
     if isinstance(resolved, Missing):

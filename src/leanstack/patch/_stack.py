@@ -185,13 +185,20 @@ def rel(dir_: str, name: str) -> str:
 
 
 def local_module_dir(parent: str, source: str) -> str | None:
-    """Stack-relative dir of a local module source, None for registry/git sources or escapes."""
+    """Stack-relative dir of a local module source (None for registry/git sources).
+
+    A module beside the stack (`../../modules/x`) comes back as `../../modules/x`: it is read
+    to follow values, but the patch never edits a file outside the stack root.
+    """
     if not source.startswith(("./", "../")):
         return None
     joined = os.path.normpath(str(PurePosixPath(parent) / source))
-    if joined.startswith(".."):
-        return None
     return joined.replace(os.sep, "/")
+
+
+def outside(relpath: str) -> bool:
+    """True for a path that leaves the stack root."""
+    return relpath == ".." or relpath.startswith("../")
 
 
 def may_repeat(body: tree_sitter.Node | None) -> bool:
