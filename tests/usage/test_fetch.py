@@ -25,7 +25,12 @@ from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from leanstack.cli import app
-from leanstack.usage.cloudwatch import MAX_QUERIES_PER_CALL, FetchError, fetch_metrics
+from leanstack.usage.cloudwatch import (
+    MAX_QUERIES_PER_CALL,
+    FetchError,
+    fetch_metrics,
+    period_for,
+)
 from leanstack.usage.store import MetricStore
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -178,12 +183,26 @@ def test_queries_are_batched_by_500(moto_url: str, session: boto3.Session, tmp_p
     queues = [
         res(f"aws_sqs_queue.q{i}", "aws_sqs_queue", {"name": f"batch-q{i}"}) for i in range(130)
     ]
+    calls: list[tuple[int, int]] = []
     with MetricStore(tmp_path / "m.duckdb") as store:
         summary = fetch_metrics(
-            store, queues, since=timedelta(hours=1), now=NOW, session=session, endpoint_url=moto_url
+            store,
+            queues,
+            since=timedelta(hours=1),
+            now=NOW,
+            session=session,
+            endpoint_url=moto_url,
+            progress=lambda done, total: calls.append((done, total)),
         )
     assert summary.queries == 130 * 4
     assert summary.calls == -(-summary.queries // MAX_QUERIES_PER_CALL) == 2
+    assert calls == [(500, 520), (520, 520)]
+
+
+def test_period_follows_retention() -> None:
+    assert period_for(NOW - timedelta(days=14), NOW) == 60
+    assert period_for(NOW - timedelta(days=30), NOW) == 300
+    assert period_for(NOW - timedelta(days=90), NOW) == 3600
 
 
 class _ThrottlingProxy(http.server.BaseHTTPRequestHandler):
