@@ -129,7 +129,13 @@ def patch_command(
         warn("no change to make")
         return
     text = plan.diff()
+    recs = len({c.recommendation for c in plan.changes})
+    summary = (
+        f"{len(plan.changes)} change(s) from {recs} recommendation(s) in {len(plan.files)} "
+        "file(s)" + (f"; {len(plan.skipped)} skipped (see above)" if plan.skipped else "")
+    )
     if not write:
+        err_console.print(summary, markup=False)
         typer.echo(text, nl=False)
         # Nothing is written: the checks run on a temporary copy of the stack.
         with err_console.status("checking the patch on a copy of the stack..."):
@@ -157,6 +163,7 @@ def patch_command(
         fail(f"{first}; {state}", code=1)
     typer.echo(text, nl=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(summary, markup=False)
     backup = result.backup_dir.relative_to(root) if result.backup_dir else None
     err.print(
         f"patched {len(result.written)} file(s) in {root}: {', '.join(result.written)}; "

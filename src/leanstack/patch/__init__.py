@@ -45,7 +45,13 @@ from leanstack.patch._engine import (
     plan_patch,
     unified_diff,
 )
-from leanstack.patch.report import ReportChanges, read_report, report_changes
+from leanstack.patch.report import (
+    ReportChanges,
+    losing_alternatives,
+    read_report,
+    report_changes,
+    requests_from_recommendations,
+)
 
 __all__ = [
     "ApplyResult",
@@ -58,9 +64,11 @@ __all__ = [
     "Skipped",
     "apply_patch",
     "check_in_copy",
+    "losing_alternatives",
     "plan_patch",
     "read_report",
     "report_changes",
+    "requests_from_recommendations",
     "sha256_file",
     "stale_files",
     "terraform_fmt",
