@@ -204,7 +204,8 @@ def test_report_from_the_pipeline_patches_raptorflow(
     for rec in recs:
         for change in rec["changes"]:
             if change["new_block"]:
-                title = f"# {rec['id']}: {change['path']}"
+                # Each new resource comes under a comment with its recommendation's title and id.
+                title = f"+# {' '.join(rec['title'].split())} ({rec['id']})\n"
                 assert (title in shown.stdout) == (not beaten(rec)), title
             if beaten(rec):
                 assert f"[{rec['id']}] left out" in shown.stderr

@@ -36,6 +36,7 @@ class PatchRequest:
 
     recommendation: str
     change: AttributeChange
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -545,7 +546,10 @@ def _append_blocks(
 ) -> bytes:
     parts: list[str] = [RECOMMENDATIONS_HEADER] if new_file else []
     for request, block in blocks:
-        title = f"# {request.recommendation}: {request.change.path}\n"
+        if request.title:
+            title = f"# {' '.join(request.title.split())} ({request.recommendation})\n"
+        else:
+            title = f"# {request.recommendation}: {request.change.path}\n"
         parts.append("\n" + title + _layout.align(block.text))
     text = "".join(parts)
     if not new_file and data and not data.endswith(b"\n"):

@@ -150,6 +150,7 @@ def report_changes(data: Any, path: Path) -> ReportChanges | Issue:
             requests.append(
                 PatchRequest(
                     recommendation=rec_id,
+                    title=titles[rec_id],
                     change=AttributeChange(
                         path=change["path"],
                         before=change.get("before"),
@@ -175,6 +176,7 @@ def report_changes(data: Any, path: Path) -> ReportChanges | Issue:
         requests.append(
             PatchRequest(
                 recommendation=MONITORING_ID,
+                title=f"Monitoring: {block.get('kind') or 'block'} {address}",
                 change=AttributeChange(
                     path=address, before=None, after=None, new_block=block["hcl"]
                 ),
@@ -225,5 +227,9 @@ def requests_from_recommendations(recommendations: Sequence[Any]) -> tuple[Patch
     requests: list[PatchRequest] = []
     for rec in recommendations:
         for change in getattr(rec, "changes", ()):
-            requests.append(PatchRequest(recommendation=str(rec.id), change=change))
+            requests.append(
+                PatchRequest(
+                    recommendation=str(rec.id), change=change, title=str(getattr(rec, "title", ""))
+                )
+            )
     return tuple(requests)
