@@ -179,4 +179,8 @@ def test_raptorflow_lowering_the_target_to_60_does_not_lower_cost(
     assert rows["current"].target == 70.0
     assert rows["target 60%"].monthly_cost >= rows["current"].monthly_cost
     assert rows["target 60%"].task_hours >= rows["current"].task_hours
-    assert rows["optimizer"].monthly_cost <= rows["current"].monthly_cost
+    # The optimizer may only cost more than the current policy when that policy misses the SLO.
+    assert (
+        rows["optimizer"].monthly_cost <= rows["current"].monthly_cost
+        or rows["optimizer"].breach_minutes < rows["current"].breach_minutes
+    )

@@ -45,6 +45,28 @@ def raptorflow_resources() -> list[Resource]:
             },
         ),
         res(
+            "aws_appautoscaling_target.api",
+            "aws_appautoscaling_target",
+            {"min_capacity": 2, "max_capacity": 6, "service_namespace": "ecs"},
+            {"resource_id": ("aws_ecs_cluster.main", "aws_ecs_service.api")},
+        ),
+        res(
+            "aws_appautoscaling_policy.api_cpu",
+            "aws_appautoscaling_policy",
+            {
+                "policy_type": "TargetTrackingScaling",
+                "target_tracking_scaling_policy_configuration": [
+                    {
+                        "target_value": 70,
+                        "predefined_metric_specification": [
+                            {"predefined_metric_type": "ECSServiceAverageCPUUtilization"}
+                        ],
+                    }
+                ],
+            },
+            {"resource_id": ("aws_appautoscaling_target.api",)},
+        ),
+        res(
             "aws_lb.api",
             "aws_lb",
             {"name": "raptorflow-production-api", "load_balancer_type": "application"},

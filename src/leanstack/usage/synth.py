@@ -181,14 +181,18 @@ def _ecs(
     )
     cpu_units = _num(taskdef.get("cpu") if taskdef else None, 256)
     memory_mb = _num(taskdef.get("memory") if taskdef else None, 512)
-    tasks = max(1.0, _num(res.get("desired_count"), 1))
+    desired = max(1.0, _num(res.get("desired_count"), 1))
     n = traffic.rate.size
-    concurrency = traffic.rate * share * traffic.latency_s / tasks  # Little's law, per task
-    per = concurrency / concurrency.mean()
-    # CPU: an idle Node.js process plus streaming work proportional to open requests, scaled
-    # to the task size (a 0.5 vCPU task averages ~25%).
-    cpu = 3.0 + 22.0 * (512 / cpu_units) * per * np.exp(rng.normal(0, 0.06, n))
-    cpu = np.clip(cpu, 0.5, 100.0)
+    concurrency = traffic.rate * share * traffic.latency_s  # Little's law, whole service
+    per_service = concurrency / concurrency.mean()
+    # CPU work in vCPU: an idle Node.js process per task plus streaming work proportional to
+    # open requests (0.44 vCPU on average at 2 tasks of 0.5 vCPU, so busy hours need a third task).
+    work = 0.22 * desired * per_service * np.exp(rng.normal(0, 0.06, n))
+    scaling = _cpu_target_tracking(res, by_address)
+    running = _replay_target_tracking(work, cpu_units / 1024, desired, scaling)
+    idle = 0.015 * (cpu_units / 1024) * running
+    cpu = np.clip((work + idle) / (running * cpu_units / 1024) * 100.0, 0.5, 100.0)
+    per = concurrency / running / (concurrency / desired).mean()
     # Memory: runtime baseline plus buffers per open request; slow drift from the heap.
     drift = np.cumsum(rng.normal(0, 0.15, n))
     drift -= np.linspace(0, drift[-1], n)
@@ -196,17 +200,86 @@ def _ecs(
     mem_pct = np.clip(mem_mb / memory_mb * 100.0, 1.0, 100.0)
     cpu_max = np.minimum(cpu * (1 + np.abs(rng.normal(0.1, 0.05, n))), 100.0)
     mem_max = np.minimum(mem_pct * (1 + np.abs(rng.normal(0.04, 0.02, n))), 100.0)
-    running = np.full(n, tasks)
+    tasks = float(running.mean())
     series = [
         _series(res, "CPUUtilization", _r(cpu, 3), start),
         _series(res, "CPUUtilization", _r(cpu_max, 3), start, "Maximum"),
         _series(res, "MemoryUtilization", _r(mem_pct, 3), start),
         _series(res, "MemoryUtilization", _r(mem_max, 3), start, "Maximum"),
-        _series(res, "CpuUtilized", _r(cpu / 100 * cpu_units * tasks, 2), start),
-        _series(res, "MemoryUtilized", _r(mem_pct / 100 * memory_mb * tasks, 1), start),
+        _series(res, "CpuUtilized", _r(cpu / 100 * cpu_units * running, 2), start),
+        _series(res, "MemoryUtilized", _r(mem_pct / 100 * memory_mb * running, 1), start),
         _series(res, "RunningTaskCount", running, start),
     ]
     return series, tasks
+
+
+@dataclass(frozen=True, slots=True)
+class _Scaling:
+    target: float
+    min_tasks: float
+    max_tasks: float
+
+
+def _cpu_target_tracking(res: Resource, by_address: dict[str, Resource]) -> _Scaling | None:
+    """The service's CPU target-tracking policy and capacity bounds, when the stack has one."""
+    target = next(
+        (
+            r
+            for r in by_address.values()
+            if r.type == "aws_appautoscaling_target"
+            and res.address in r.refs.get("resource_id", ())
+        ),
+        None,
+    )
+    if target is None:
+        return None
+    for policy in by_address.values():
+        if policy.type != "aws_appautoscaling_policy" or target.address not in {
+            a for refs in policy.refs.values() for a in refs
+        }:
+            continue
+        config = policy.block("target_tracking_scaling_policy_configuration")
+        metric = (config.get("predefined_metric_specification") or [{}])[0]
+        if metric.get("predefined_metric_type") == "ECSServiceAverageCPUUtilization":
+            return _Scaling(
+                target=_num(config.get("target_value"), 70),
+                min_tasks=_num(target.get("min_capacity"), 1),
+                max_tasks=_num(target.get("max_capacity"), 1),
+            )
+    return None
+
+
+def _replay_target_tracking(
+    work: Array, task_vcpu: float, desired: float, scaling: _Scaling | None
+) -> Array:
+    """Running tasks of a service that autoscaled on CPU while recording this load.
+
+    The recorded utilization of such a service is per task at the count it ran, so the
+    synthetic series must carry that count too. A coarse replay is enough here (3 minutes
+    above target to add, 15 below 0.9 x target to remove, 5-minute scale-in cooldown); the
+    simulator in leanstack.simulate is the exact one.
+    """
+    n = work.size
+    if scaling is None:
+        return np.full(n, desired)
+    running = np.empty(n)
+    tasks = min(max(desired, scaling.min_tasks), scaling.max_tasks)
+    above = below = 0
+    last_in = -10**9
+    for i in range(n):
+        util = work[i] / (tasks * task_vcpu) * 100.0
+        above = above + 1 if util > scaling.target else 0
+        below = below + 1 if util < 0.9 * scaling.target else 0
+        if above >= 3:
+            tasks = min(scaling.max_tasks, float(np.ceil(tasks * util / scaling.target)))
+            above = 0
+        elif below >= 15 and i - last_in >= 5:
+            wanted = max(scaling.min_tasks, float(np.ceil(tasks * util / scaling.target)))
+            if wanted < tasks:
+                tasks, last_in = wanted, i
+            below = 0
+        running[i] = tasks
+    return running
 
 
 def _alb(
