@@ -51,7 +51,7 @@ def write_report(
             "files": files if files is not None else dict(load_stack(root).files),
         },
         "recommendations": [
-            {"id": rec_id, "title": rec_id, "changes": changes}
+            {"id": rec_id, "title": "", "changes": changes}
             for rec_id, changes in recommendations.items()
         ],
     }
