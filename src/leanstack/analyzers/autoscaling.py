@@ -1,4 +1,4 @@
-"""ECS target tracking: the load replayed at the current, the seed's and the best target."""
+"""ECS target tracking: the load replayed at the current, a lower and the best target."""
 
 from __future__ import annotations
 
@@ -27,14 +27,18 @@ from leanstack.model.resource import Resource
 class AutoscalingSettings(DataGateSettings):
     """What the replay compares and what counts as meeting the SLO.
 
-    The seed proposed a 60% CPU target "so fewer instances run"; a lower target runs more
-    tasks, so 60% is always replayed next to the current target to show it. The SLO is the
+    Lowering the target is common advice "so fewer instances run"; a lower target runs more
+    tasks, so a lower target (60% by default) is always replayed next to the current one to
+    show what it would cost. The SLO is the
     simulator's default: at most 0.1% of minutes above 90% average CPU (beyond that, requests
     queue). Targets are searched from 30% to 90% in 5-point steps.
     """
 
-    seed_target: float = Field(
-        60.0, gt=0, le=100, description="The seed's proposed CPU target, replayed for comparison."
+    lower_target: float = Field(
+        60.0,
+        gt=0,
+        le=100,
+        description="A lower CPU target replayed next to the current one, to show its cost.",
     )
     breach_threshold: float = Field(
         90.0, gt=0, le=100, description="Average CPU above which a minute breaches the SLO."
@@ -56,7 +60,7 @@ class AutoscalingSettings(DataGateSettings):
 class Autoscaling(Analyzer[AutoscalingSettings]):
     """Replay the service's target-tracking policy over the recorded CPU with the simulator.
 
-    Compares the current target, the seed's 60% and the optimizer's choice (target and
+    Compares the current target, a lower one (60%) and the optimizer's choice (target and
     min_capacity) by task-hours, monthly cost and breach minutes, and proposes the optimizer's
     policy when it costs less and meets the SLO. Changes go on the aws_appautoscaling_policy
     target_value and the aws_appautoscaling_target min/max capacity.
@@ -124,7 +128,9 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         slo = SloSettings(
             breach_threshold=settings.breach_threshold, max_breach_share=settings.max_breach_share
         )
-        rows = compare_targets(load, scaling.config, tt, ("current", settings.seed_target), slo=slo)
+        rows = compare_targets(
+            load, scaling.config, tt, ("current", settings.lower_target), slo=slo
+        )
         if not rows:
             yield self.finding(
                 resource,
@@ -140,22 +146,22 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             "policies_without_alarm": silent,
         }
         current = next(r for r in rows if r.label == "current")
-        seed = next(
-            (r for r in rows if r.target == settings.seed_target and r.label != "current"), None
+        lower = next(
+            (r for r in rows if r.target == settings.lower_target and r.label != "current"), None
         )
-        seed_note = silent_note
-        if seed is not None and seed.target < current.target:
-            if seed.monthly_cost > current.monthly_cost:
-                seed_note += (
-                    f" The seed's {seed.target:g}% target would cost "
-                    f"${seed.monthly_cost:.2f}/month "
-                    f"({seed.task_hours:.1f} task-hours vs {current.task_hours:.1f}): a lower "
+        lower_note = silent_note
+        if lower is not None and lower.target < current.target:
+            if lower.monthly_cost > current.monthly_cost:
+                lower_note += (
+                    f" Lowering the target to {lower.target:g}% would cost "
+                    f"${lower.monthly_cost:.2f}/month "
+                    f"({lower.task_hours:.1f} task-hours vs {current.task_hours:.1f}): a lower "
                     "target runs more tasks, not fewer."
                 )
             else:
-                seed_note += (
-                    f" The seed's {seed.target:g}% target would cost the same here "
-                    f"(${seed.monthly_cost:.2f}/month): min_capacity holds the task count; a "
+                lower_note += (
+                    f" Lowering the target to {lower.target:g}% would cost the same here "
+                    f"(${lower.monthly_cost:.2f}/month): min_capacity holds the task count; a "
                     "lower target never runs fewer tasks."
                 )
         cur_min = scaling.config.min_capacity
@@ -183,7 +189,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 resource,
                 FindingStatus.NO_CHANGE,
                 "No policy in the search meets the SLO on the recorded load; keep the current one."
-                + seed_note,
+                + lower_note,
                 evidence,
             )
             return
@@ -217,7 +223,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 FindingStatus.NO_CHANGE,
                 f"The current target {tt.target:g}% is already the cheapest policy that meets the "
                 "SLO "
-                f"(${current_cost:.2f}/month).{seed_note}",
+                f"(${current_cost:.2f}/month).{lower_note}",
                 evidence,
             )
             return
@@ -277,7 +283,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             resource,
             FindingStatus.OPPORTUNITY,
             f"{rec.title}: ${current_cost:.2f} -> ${best.monthly_cost:.2f}/month within the "
-            f"SLO.{seed_note}",
+            f"SLO.{lower_note}",
             evidence,
             rec,
         )

@@ -354,7 +354,7 @@ def _cost_section(priced: Sequence[PricedResource]) -> CostSection:
                 source=SourceRef(file=src.file, start_line=src.start_line, end_line=src.end_line)
                 if src
                 else None,
-                reason=item.reason,
+                reason=_resource_note(item),
                 components=components,
             )
         )
@@ -400,6 +400,15 @@ def _derived_prices(priced: Sequence[PricedResource]) -> list[DerivedPrice]:
                 source_date=price.source_date,
             )
     return [seen[key].model_copy(update={"used_by": users[key]}) for key in sorted(seen)]
+
+
+def _resource_note(item: PricedResource) -> str:
+    """The cost model's reason and its one-line summary (e.g. the price of one task)."""
+    summary = item.details.get("summary") if item.details else None
+    parts = [str(summary)] if summary else []
+    if item.reason:
+        parts.append(item.reason)
+    return "; ".join(parts)
 
 
 # --- findings and recommendations -----------------------------------------------------------

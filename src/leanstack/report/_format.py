@@ -75,6 +75,10 @@ def quantity(value: Decimal | None) -> str:
     """A monthly quantity: `1,460`, `3.2`; `usage?` when it depends on usage not given."""
     if value is None:
         return "usage?"
+    # Derived quantities (LCUs from connection counts) carry many digits; four decimals, or
+    # four significant digits below 1, are all a reader can use.
+    if value.as_tuple().exponent < -4:  # type: ignore[operator]
+        value = value.quantize(Decimal("0.0001")) if abs(value) >= 1 else Decimal(f"{value:.4g}")
     text = f"{value:,f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -97,7 +97,8 @@ def _cost(report: Report) -> list[RenderableType]:
             span = f" ({usd_range(r.monthly_cost_min, r.monthly_cost_max)})"
         where = f"{r.source.file}:{r.source.start_line}" if r.source else ""
         head = Text(r.address, style="bold")
-        head.append(f"\n  {r.status}" + (f" · {where}" if where else ""), style="dim")
+        note = " · ".join(part for part in (r.status, where, r.reason) if part)
+        head.append(f"\n  {note}", style="dim")
         resources.add_row(head, "", "", Text(usd(r.monthly_cost) + span, style="bold"))
         for c in r.components:
             price = "no price" if c.unit_price is None else f"${c.unit_price}/{c.unit}"
