@@ -1,0 +1,5 @@
+"""`python -m leanstack`."""
+
+from leanstack.cli import main
+
+main()
