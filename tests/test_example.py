@@ -116,3 +116,37 @@ def test_totals_check(run: tuple[Path, subprocess.CompletedProcess[str]]) -> Non
     assert Decimal(totals["monthly_savings"]) < sum(
         Decimal(r["monthly_savings"]) for r in doc["recommendations"]
     )
+
+
+def test_estimate_prices_usage_from_recorded_load(tmp_path: Path) -> None:
+    import numpy as np
+
+    from leanstack.usage.store import MetricStore
+
+    stack = tmp_path / "raptorflow"
+    shutil.copytree(EXAMPLE, stack, ignore=shutil.ignore_patterns("report"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "leanstack", "estimate", str(stack), "--metrics", "--format",
+         "json"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage from metrics: aws_sqs_queue.jobs monthly_requests" in proc.stderr
+    assert "14.0 days" in proc.stderr
+    doc = json.loads(proc.stdout)
+    sqs = next(r for r in doc["resources"] if r["address"] == "aws_sqs_queue.jobs")
+    billed = sum(Decimal(c["monthly_quantity"]) for c in sqs["components"])
+
+    # Independently: SQS API calls = sends + receives + deletes (one per received message)
+    # + empty receives, over the recorded window, scaled to a 730-hour month.
+    with MetricStore(stack / ".leanstack" / "metrics.duckdb", read_only=True) as store:
+        total = 0.0
+        hours = 0.0
+        for metric, weight in (("NumberOfMessagesSent", 1), ("NumberOfMessagesReceived", 2),
+                               ("NumberOfEmptyReceives", 1)):
+            series = store.series("aws_sqs_queue.jobs", metric, "Sum")
+            assert series is not None
+            total += weight * float(np.nansum(series.values))
+            hours = len(series.values) * series.period_s / 3600
+    expected = Decimal(str(total / hours * 730 / 1e6))
+    assert abs(billed - expected) < Decimal("0.001")

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from leanstack.cli._common import err_console, fail, write_output
+from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
 
 
 class OutputFormat(StrEnum):
@@ -19,16 +19,6 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
-
-
-def _parse_vars(pairs: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            fail(f"--var {pair!r}: expected NAME=VALUE")
-        out[name.strip()] = value
-    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -67,38 +57,53 @@ def register(app: typer.Typer) -> None:
                 help="local catalog CSV layered over the embedded one (repeatable)",
             ),
         ] = None,
+        metrics: Annotated[
+            bool,
+            typer.Option(
+                "--metrics",
+                help="derive usage (requests, GB processed...) from the recorded load",
+            ),
+        ] = False,
+        store: Annotated[
+            Path | None,
+            typer.Option("--store", help="metric store (default: STACK/.leanstack/metrics.duckdb)"),
+        ] = None,
     ) -> None:
         """Price every resource of a stack at list prices from the embedded, dated catalog."""
-        from leanstack.catalog import default_local_catalogs, load_catalog
-        from leanstack.estimate import estimate
         from leanstack.model.pricing import PricingStatus
+        from leanstack.pipeline import PipelineError, PipelineOptions, price_stack
         from leanstack.report.estimate import (
             render_json,
             render_markdown,
             render_table,
             render_table_rich,
         )
-        from leanstack.terraform import load_stack
-        from leanstack.usage.usage_file import find_usage_file, load_usage_file
 
-        if not path.exists():
-            fail(f"{path}: no such file or directory")
-        variables = _parse_vars(var or [])
-        for local in catalog_files or []:
-            if not local.is_file():
-                fail(f"--catalog {local}: no such file")
-        for tfvars in var_file or []:
-            if not tfvars.is_file():
-                fail(f"--var-file {tfvars}: no such file")
-        if usage is not None and not usage.is_file():
-            fail(f"--usage {usage}: no such file")
-        # The default local catalog (catalog import/fetch) first, then --catalog files on top.
-        catalog = load_catalog([*default_local_catalogs(), *(catalog_files or [])])
-        loaded = load_stack(path, var_files=list(var_file or []), variables=variables)
-        usage_path = usage if usage is not None else find_usage_file(path)
-        usage_file = load_usage_file(usage_path) if usage_path is not None else None
-        result = estimate(loaded, catalog, usage_file)
-
+        options = PipelineOptions(
+            var_files=tuple(var_file or ()),
+            variables=parse_vars(var or []),
+            usage=usage,
+            catalogs=tuple(catalog_files or ()),
+            store=store,
+            use_metrics=metrics,
+        )
+        try:
+            with progress_status() as progress:
+                priced = price_stack(path, options, progress)
+        except PipelineError as exc:
+            fail(str(exc))
+        result = priced.estimate
+        for issue in priced.issues:
+            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+        if priced.derived is not None:
+            # Say which window each usage figure was measured over.
+            for address, keys in sorted(priced.derived.values.items()):
+                for key, value in sorted(keys.items()):
+                    err_console.print(
+                        f"usage from metrics: {address} {key} = {value.value:,.6g} "
+                        f"over {value.window()}",
+                        markup=False,
+                    )
         for issue in result.issues:
             err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
         if output_format is OutputFormat.JSON:
