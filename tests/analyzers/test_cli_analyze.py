@@ -97,7 +97,15 @@ def test_analyze_reads_the_store_beside_the_stack(stack: Path, tmp_path: Path) -
     assert finding["evidence"]["memory"]["points"] == n
     off = CliRunner().invoke(
         app,
-        ["analyze", str(stack), "--no-metrics", "--only", "fargate_rightsizing", "--format", "json"],
+        [
+            "analyze",
+            str(stack),
+            "--no-metrics",
+            "--only",
+            "fargate_rightsizing",
+            "--format",
+            "json",
+        ],
     )
     off_finding = next(f for f in json.loads(off.stdout)["findings"] if f["address"] == SVC)
     assert off_finding["status"] == "insufficient_data"

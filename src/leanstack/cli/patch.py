@@ -15,7 +15,6 @@ from leanstack.cli._common import err_console, fail, warn
 if TYPE_CHECKING:
     from leanstack.model.issues import Issue
     from leanstack.patch import PatchRequest
-    from leanstack.usage.series import MetricSeries
 
 
 class DiffFormat(StrEnum):
@@ -187,46 +186,25 @@ def patch_command(
 
 
 def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, str]]:
-    """Run the analyzers on a stack directory: its patch requests and losing alternatives."""
-    try:
-        from leanstack.analysis import run_analysis
-    except ImportError:
-        fail(f"{root}: the path form needs the analyzers (leanstack.analysis); pass a report JSON")
-    from leanstack.catalog import embedded_catalog
-    from leanstack.estimate import estimate
+    """Run the analysis `leanstack analyze` runs: its patch requests and losing alternatives."""
     from leanstack.patch.report import losing_alternatives, requests_from_recommendations
-    from leanstack.terraform import load_stack
-    from leanstack.usage.usage_file import find_usage_file, load_usage_file
+    from leanstack.pipeline import PipelineError, analyze_stack
 
-    loaded = load_stack(root)
-    catalog = embedded_catalog()
-    usage_path = find_usage_file(root)
-    usage = load_usage_file(usage_path) if usage_path is not None else None
-    priced = estimate(loaded, catalog, usage)
-    metrics = _stored_metrics(root, [r.address for r in loaded.resources])
-    result = run_analysis(priced, loaded.resources, metrics, catalog)
-    for issue in result.issues:
-        warn(issue.line())
-    alternatives = losing_alternatives(
-        (r.id, r.exclusive_group, r.monthly_savings) for r in result.recommendations
-    )
-    return requests_from_recommendations(result.recommendations), alternatives
-
-
-def _stored_metrics(root: Path, addresses: list[str]) -> dict[str, dict[str, MetricSeries]]:
-    """The recorded load in the stack's default metric store (as `leanstack analyze` reads it)."""
-    from leanstack.usage.store import MetricStore, default_store_path
-
-    path = default_store_path(root)
-    if not path.is_file():
-        warn(f"{path}: no recorded load; only recommendations that need none are patched")
-        return {}
     try:
-        with MetricStore(path, read_only=True) as store:
-            return {a: series for a in addresses if (series := store.for_resource(a))}
-    except Exception as exc:  # a corrupt store must not hide the rest of the patch
-        warn(f"{path}: cannot read the metric store: {exc}")
-        return {}
+        result = analyze_stack(root)
+    except PipelineError as exc:
+        fail(str(exc))
+    if result.analysis is None:
+        fail(f"{root}: no resource to analyze", 1)
+    if result.store_path is None:
+        warn(f"{root}: no recorded load; only recommendations that need none are patched")
+    for issue in result.analysis.issues:
+        warn(issue.line())
+    recommendations = result.analysis.recommendations
+    alternatives = losing_alternatives(
+        (r.id, r.exclusive_group, r.monthly_savings) for r in recommendations
+    )
+    return requests_from_recommendations(recommendations), alternatives
 
 
 def diff_command(

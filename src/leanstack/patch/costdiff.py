@@ -193,7 +193,7 @@ def entries_from_report(data: Any, where: str) -> list[CostEntry] | Issue:
 
 def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
     """Price a stack directory with the embedded catalog and its usage file, if any."""
-    from leanstack.catalog import embedded_catalog
+    from leanstack.catalog import default_local_catalogs, load_catalog
     from leanstack.estimate import estimate
     from leanstack.terraform import load_stack
     from leanstack.usage.usage_file import find_usage_file, load_usage_file
@@ -201,7 +201,7 @@ def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
     loaded = load_stack(path)
     usage_path = find_usage_file(path)
     usage = load_usage_file(usage_path) if usage_path is not None else None
-    result = estimate(loaded, embedded_catalog(), usage)
+    result = estimate(loaded, load_catalog(default_local_catalogs()), usage)
     issues = [i for i in result.issues if i.severity == Severity.ERROR]
     return entries_from_priced(result.resources), issues
 

@@ -411,6 +411,13 @@ def _resource_note(item: PricedResource) -> str:
     return "; ".join(parts)
 
 
+def _change_value(value: Any) -> Any:
+    """A Terraform value as JSON: numbers stay numbers, so a patch writes `75`, not `"75"`."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return _jsonable(value)
+
+
 # --- findings and recommendations -----------------------------------------------------------
 
 
@@ -475,8 +482,8 @@ def _recommendation_out(rec: Recommendation, counted: bool) -> RecommendationOut
         changes=[
             ChangeOut(
                 path=c.path,
-                before=_jsonable(c.before),
-                after=_jsonable(c.after),
+                before=_change_value(c.before),
+                after=_change_value(c.after),
                 new_block=c.new_block,
             )
             for c in rec.changes

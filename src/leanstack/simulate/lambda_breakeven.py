@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from leanstack.catalog import Catalog, embedded_catalog
+from leanstack.catalog import Catalog, default_local_catalogs, load_catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.money import HOURS_PER_MONTH, money_str
 from leanstack.model.pricing import PriceQuery
@@ -361,7 +361,7 @@ def lambda_breakeven(
     """
     setup = setup or LambdaSetup()
     settings = settings or SimulationSettings()
-    catalog = catalog or embedded_catalog()
+    catalog = catalog or load_catalog(default_local_catalogs())
     issues: list[Issue] = []
     rpm = np.asarray(requests_per_minute, dtype=np.float64)
     if rpm.shape != load.demand_vcpu.shape:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from leanstack.catalog import Catalog, embedded_catalog
+from leanstack.catalog import Catalog, default_local_catalogs, load_catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.pricing import Price, PriceQuery
 
@@ -64,7 +64,7 @@ def fargate_rates(
     region: str = "us-east-1", arch: str = "x86_64", catalog: Catalog | None = None
 ) -> tuple[FargateRates | None, list[Issue]]:
     """Rates from the catalog, or None with an Issue when the catalog lacks on-demand prices."""
-    catalog = catalog or embedded_catalog()
+    catalog = catalog or load_catalog(default_local_catalogs())
     vcpu, gb = _pick(catalog, region, arch, "on-demand")
     if vcpu is None or gb is None:
         return None, [
