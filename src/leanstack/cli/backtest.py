@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         path: Annotated[
             Path,
             typer.Argument(
-                help="CPU%% CSV (timestamp,value or long format), a directory of CSVs, or a "
+                help="CPU-percent CSV (timestamp,value or long format), a directory of CSVs, or a "
                 "stack directory with .leanstack/metrics.duckdb"
             ),
         ],
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--tasks", help="tasks running when the series was recorded")
         ] = None,
         target: Annotated[
-            float | None, typer.Option("--target", help="current target-tracking target (%%)")
+            float | None, typer.Option("--target", help="current target-tracking target, percent")
         ] = None,
         min_capacity: Annotated[
             int | None, typer.Option("--min", help="current min capacity")
