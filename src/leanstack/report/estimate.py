@@ -155,6 +155,11 @@ def _table_rows(result: Estimate) -> list[_Row]:
             rows.append((_EMPTY, ""))
     rows.append((_EMPTY, "rule"))
     rows.append((("OVERALL TOTAL", "", "", "", usd(result.monthly_cost)), "bold"))
+    unpriced = result.count(PricingStatus.UNKNOWN)
+    if unpriced:
+        # A total that leaves resources out must say so, or it reads as their cost being $0.
+        note = f"excludes {unpriced} resource(s) that could not be priced"
+        rows.append(((note, "", "", "", ""), "dim"))
     if result.has_range:
         span = f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}"
         rows.append((("range (autoscaling min - max)", "", "", "", span), ""))
@@ -381,6 +386,11 @@ def render_markdown(result: Estimate) -> str:
         elif resource.status is PricingStatus.UNKNOWN:
             lines.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
     lines.append(f"| **Total** | **{usd(result.monthly_cost)}** | |")
+    if result.count(PricingStatus.UNKNOWN):
+        lines.append(
+            f"| _excludes {result.count(PricingStatus.UNKNOWN)} resource(s) that could not "
+            "be priced_ | | |"
+        )
     lines += ["", "<details><summary>Cost components</summary>", ""]
     lines += ["| Resource | Component | Monthly qty | Unit | Unit price | Monthly cost |"]
     lines += ["|---|---|---:|---|---:|---:|"]
