@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leanstack.model.findings import AttributeChange
+from leanstack.model.resource import Resource
+
 # Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
 FARGATE_GRID: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -152,3 +155,36 @@ def family_of(instance_class: str) -> str:
 def is_arm(instance_class: str) -> bool:
     """True for Graviton classes."""
     return family_of(instance_class) in ARM_FAMILIES
+
+
+def valkey_engine_changes(
+    resource: Resource, node_type: str | None = None
+) -> list[AttributeChange]:
+    """The attribute changes that move a Redis OSS cache to Valkey 7.2 (and, given, a node type).
+
+    The default Redis parameter groups do not apply to Valkey, so a `default.redis*` group is
+    swapped for `default.valkey7`; a custom group is left for the team to port.
+    """
+    address = resource.address
+    changes: list[AttributeChange] = []
+    current_node = resource.get("node_type")
+    if node_type is not None and node_type != current_node:
+        changes.append(
+            AttributeChange(path=f"{address}.node_type", before=current_node, after=node_type)
+        )
+    changes.append(
+        AttributeChange(path=f"{address}.engine", before=resource.get("engine"), after="valkey")
+    )
+    version = resource.get("engine_version")
+    if version is not None:
+        changes.append(
+            AttributeChange(path=f"{address}.engine_version", before=version, after="7.2")
+        )
+    group = resource.get("parameter_group_name")
+    if isinstance(group, str) and group.startswith("default.redis"):
+        changes.append(
+            AttributeChange(
+                path=f"{address}.parameter_group_name", before=group, after="default.valkey7"
+            )
+        )
+    return changes

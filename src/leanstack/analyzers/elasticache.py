@@ -22,7 +22,12 @@ from leanstack.analyzers._base import (
 from leanstack.analyzers._credits import hourly_means, surplus_vcpu_hours
 from leanstack.analyzers._pricing import Rate, cache_node_types, cache_rate, unit_price
 from leanstack.analyzers._services import CACHE_TYPES, cache_engine, cache_nodes
-from leanstack.analyzers._specs import cache_maxmemory_bytes, cache_spec, is_arm
+from leanstack.analyzers._specs import (
+    cache_maxmemory_bytes,
+    cache_spec,
+    is_arm,
+    valkey_engine_changes,
+)
 from leanstack.model.findings import (
     AttributeChange,
     Confidence,
@@ -273,31 +278,7 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
                 FindingStatus.NOT_APPLICABLE,
                 f"No catalog Valkey price for {chosen} in {resource.region}.",
             )
-        changes = [
-            AttributeChange(
-                path=f"{resource.address}.engine", before=resource.get("engine"), after="valkey"
-            )
-        ]
-        if chosen != node:
-            changes.append(
-                AttributeChange(path=f"{resource.address}.node_type", before=node, after=chosen)
-            )
-        version = resource.get("engine_version")
-        if version is not None:
-            changes.append(
-                AttributeChange(
-                    path=f"{resource.address}.engine_version", before=version, after="7.2"
-                )
-            )
-        group = resource.get("parameter_group_name")
-        if isinstance(group, str) and group.startswith("default.redis"):
-            changes.append(
-                AttributeChange(
-                    path=f"{resource.address}.parameter_group_name",
-                    before=group,
-                    after="default.valkey7",
-                )
-            )
+        changes = valkey_engine_changes(resource, chosen)
         rec = Recommendation(
             id=self.rec_id(resource.address, "valkey"),
             analyzer=self.name,

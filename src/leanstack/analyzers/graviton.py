@@ -23,7 +23,7 @@ from leanstack.analyzers._services import (
     lambda_arch,
     lambda_usage,
 )
-from leanstack.analyzers._specs import graviton_equivalent, is_arm
+from leanstack.analyzers._specs import graviton_equivalent, is_arm, valkey_engine_changes
 from leanstack.model.findings import (
     AttributeChange,
     Confidence,
@@ -267,28 +267,7 @@ class Graviton(Analyzer[GravitonSettings]):
         new = cache_rate(ctx.catalog, resource.region, target, "valkey")
         if cur is None or new is None:
             return None
-        changes = [
-            AttributeChange(path=f"{resource.address}.node_type", before=node, after=target),
-            AttributeChange(
-                path=f"{resource.address}.engine", before=resource.get("engine"), after="valkey"
-            ),
-        ]
-        version = resource.get("engine_version")
-        if version is not None:
-            changes.append(
-                AttributeChange(
-                    path=f"{resource.address}.engine_version", before=version, after="7.2"
-                )
-            )
-        group = resource.get("parameter_group_name")
-        if isinstance(group, str) and group.startswith("default.redis"):
-            changes.append(
-                AttributeChange(
-                    path=f"{resource.address}.parameter_group_name",
-                    before=group,
-                    after="default.valkey7",
-                )
-            )
+        changes = valkey_engine_changes(resource, target)
         rec = Recommendation(
             id=self.rec_id(resource.address, "graviton-valkey"),
             analyzer=self.name,
