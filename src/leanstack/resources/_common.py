@@ -368,40 +368,32 @@ def split_tiers(quantity: Decimal, sizes: Sequence[Decimal | None]) -> list[Deci
     return out
 
 
-def unknown(resource: Resource, reason: str) -> PricedResource:
-    """A resource that cannot be priced because an input is unknown."""
+def _without_components(
+    resource: Resource, status: PricingStatus, reason: str
+) -> PricedResource:
     return PricedResource(
         address=resource.address,
         type=resource.type,
         region=resource.region,
-        status=PricingStatus.UNKNOWN,
+        status=status,
         source=resource.source,
         reason=reason,
     )
+
+
+def unknown(resource: Resource, reason: str) -> PricedResource:
+    """A resource that cannot be priced because an input is unknown."""
+    return _without_components(resource, PricingStatus.UNKNOWN, reason)
 
 
 def unsupported(resource: Resource, reason: str) -> PricedResource:
     """A resource leanstack does not price, with the reason."""
-    return PricedResource(
-        address=resource.address,
-        type=resource.type,
-        region=resource.region,
-        status=PricingStatus.UNSUPPORTED,
-        source=resource.source,
-        reason=reason,
-    )
+    return _without_components(resource, PricingStatus.UNSUPPORTED, reason)
 
 
 def free(resource: Resource, reason: str) -> PricedResource:
     """A resource with no charge of its own."""
-    return PricedResource(
-        address=resource.address,
-        type=resource.type,
-        region=resource.region,
-        status=PricingStatus.FREE,
-        source=resource.source,
-        reason=reason,
-    )
+    return _without_components(resource, PricingStatus.FREE, reason)
 
 
 def plain(value: Decimal) -> str:
