@@ -17,7 +17,7 @@ from leanstack.analysis import AnalysisResult, read_metric_store, run_analysis
 from leanstack.catalog import Catalog, default_local_catalogs, load_catalog
 from leanstack.estimate import Estimate, estimate
 from leanstack.model.issues import Issue
-from leanstack.report import Report, report_from_pipeline
+from leanstack.report import CapacityInput, Report, report_from_pipeline
 from leanstack.terraform import LoadResult, load_stack
 from leanstack.usage.derive import DerivedUsage, derive_usage
 from leanstack.usage.series import MetricSeries
@@ -161,6 +161,7 @@ def analyze_stack(
         analysis=analysis,
         metrics=_series_by_address(priced.metrics),
         stack_path=str(path),
+        capacity=_scaling_targets(priced.loaded),
     )
     return PipelineResult(
         loaded=priced.loaded,
@@ -173,6 +174,37 @@ def analyze_stack(
         report=report,
         issues=priced.issues,
     )
+
+
+_TRACKED_METRIC = {
+    "ECSServiceAverageCPUUtilization": "CPUUtilization",
+    "ECSServiceAverageMemoryUtilization": "MemoryUtilization",
+}
+
+
+def _scaling_targets(loaded: LoadResult) -> list[CapacityInput]:
+    """Each ECS service's target-tracking target, drawn on its utilization chart."""
+    from leanstack.simulate import policies_from_terraform
+
+    index = {r.address: r for r in loaded.resources}
+    lines: list[CapacityInput] = []
+    for resource in loaded.resources:
+        if resource.type != "aws_ecs_service":
+            continue
+        for policy in policies_from_terraform(resource, index).policies:
+            metric = _TRACKED_METRIC.get(getattr(policy, "metric", ""))
+            target = getattr(policy, "target", None)
+            if metric is not None and isinstance(target, int | float):
+                lines.append(
+                    CapacityInput(
+                        address=resource.address,
+                        metric=metric,
+                        label=f"scaling target {target:g}%",
+                        value=float(target),
+                        kind="target",
+                    )
+                )
+    return lines
 
 
 def _series_by_address(
