@@ -41,6 +41,8 @@ def _store_path(store: Path | None, stack: Path | None) -> Path:
 
     if store is not None:
         return store
+    if stack is not None and not stack.exists():
+        fail(f"{stack}: no such file or directory")
     return default_store_path(stack if stack is not None else Path.cwd())
 
 
