@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,7 +26,10 @@ FLAGS = (
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (CI installs Debian's chromium package)")
+        # In CI the browser check is part of the contract: missing chromium fails, not skips.
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; ./scripts/test installs Debian's chromium")
+        pytest.skip("chromium is not installed (./scripts/test installs Debian's chromium)")
     profile = tmp_path / "profile"
     profile.mkdir(exist_ok=True)
     return subprocess.run(
