@@ -153,6 +153,36 @@ def test_spot_share_is_priced_at_spot_rows_and_says_so() -> None:
     assert spot_prices["vCPU-hour"] < FARGATE_VCPU / 2
 
 
+def test_recorded_average_task_count_replaces_desired_count() -> None:
+    # 2.19 tasks on average (a RunningTaskCount mean): billed as ran, not as desired_count.
+    priced = price(
+        service({"desired_count": 2, "launch_type": "FARGATE"}),
+        [task_def()],
+        usage={"average_task_count": Decimal("2.19")},
+    )
+    expected = Decimal("2.19") * (Decimal("0.5") * FARGATE_VCPU + FARGATE_GB) * H
+    assert cents(priced.monthly_cost) == cents(expected)
+    assert all(c.usage_based for c in priced.components)
+    assert "2.19 task(s) on average" in str(priced.details["summary"])
+
+
+def test_recorded_average_splits_between_the_counts_either_side() -> None:
+    strategy = [
+        {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3},
+    ]
+    priced = price(
+        service({"desired_count": 2, "capacity_provider_strategy": strategy}),
+        [task_def()],
+        usage={"average_task_count": Decimal("2.5")},
+    )
+    # 2 tasks: base 1 on-demand, then the first weighted task to FARGATE (tie, listed first);
+    # 3 tasks: one more, to Spot. Half way between: 2 on-demand and 0.5 Spot.
+    vcpu = {c.name: c.monthly_quantity for c in priced.components if "vCPU" in c.name}
+    assert vcpu["Fargate vCPU (on-demand, x86_64)"] == 2 * Decimal("0.5") * H
+    assert vcpu["Fargate vCPU (Spot, x86_64)"] == Decimal("0.5") * Decimal("0.5") * H
+
+
 def test_cluster_default_strategy_via_capacity_providers_resource() -> None:
     cluster = res("aws_ecs_cluster.main", {"name": "main"})
     providers = res(

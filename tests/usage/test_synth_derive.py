@@ -129,8 +129,15 @@ def test_derive_usage_from_synthetic_store(store: MetricStore) -> None:
     assert nat["monthly_data_processed_gb"] == pytest.approx(
         monthly(("aws_nat_gateway.nat", "BytesOutToDestination", "Sum")) / 2**30
     )
-    assert "aws_ecs_service.api" not in usage.values
+    # What autoscaling actually ran is what Fargate bills.
+    ecs = usage.usage_for("aws_ecs_service.api")
+    assert ecs == {
+        "average_task_count": pytest.approx(
+            np.nanmean(by[("aws_ecs_service.api", "RunningTaskCount", "Average")].values)
+        )
+    }
     assert set(usage.as_usage_file()) == {
+        "aws_ecs_service.api",
         "aws_sqs_queue.jobs",
         "aws_lb.api",
         "aws_lambda_function.fn",

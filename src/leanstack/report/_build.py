@@ -333,10 +333,11 @@ def _cost_section(priced: Sequence[PricedResource]) -> CostSection:
                     price_error=component.price_error,
                 )
             )
-        monthly = item.monthly_cost
+        # The total is the sum of the resource lines as printed (in cents), so it adds up.
+        monthly = quantize_money(item.monthly_cost)
         total += monthly
-        low = item.monthly_cost_min if item.monthly_cost_min is not None else monthly
-        high = item.monthly_cost_max if item.monthly_cost_max is not None else monthly
+        low = monthly if item.monthly_cost_min is None else quantize_money(item.monthly_cost_min)
+        high = monthly if item.monthly_cost_max is None else quantize_money(item.monthly_cost_max)
         has_range = has_range or low != monthly or high != monthly
         total_min += low
         total_max += high

@@ -35,8 +35,9 @@ from leanstack.resources._common import (
     to_decimal,
     unknown,
     unsupported,
+    usage_number,
 )
-from leanstack.resources._registry import PricingContext, cost_model
+from leanstack.resources._registry import PricingContext, UsageKey, cost_model
 
 INCLUDED_EPHEMERAL_GB = Decimal(20)
 ON_DEMAND = "on-demand"
@@ -251,7 +252,27 @@ def _autoscaling_range(resource: Resource, ctx: PricingContext) -> tuple[int, in
     return None
 
 
-@cost_model("aws_ecs_service")
+def average_split(average: Decimal, strategy: list[StrategyItem]) -> dict[str, Decimal]:
+    """Tasks per provider for a fractional average count (a recorded RunningTaskCount mean).
+
+    Interpolates between the splits of the counts either side, which is exact when the
+    service alternates between those two counts.
+    """
+    low = int(average)
+    fraction = average - low
+    below = split_tasks(low, strategy)
+    above = split_tasks(low + 1, strategy)
+    return {p: below[p] + fraction * (above[p] - below[p]) for p in below}
+
+
+AVERAGE_TASKS = UsageKey(
+    "average_task_count",
+    "tasks running on average (from RunningTaskCount); replaces desired_count",
+    "tasks",
+)
+
+
+@cost_model("aws_ecs_service", usage=(AVERAGE_TASKS,))
 def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     """Fargate vCPU, memory and ephemeral storage hours for the service's tasks."""
     launch_type = soft(resource, "launch_type")
@@ -329,6 +350,12 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     vcpu = Decimal(size.cpu_units) / 1024
     memory_gb = Decimal(size.memory_mib) / 1024
     split = split_tasks(desired, strategy)
+    counts: dict[str, Decimal] = {p: Decimal(n) for p, n in split.items()}
+    recorded = usage_number(ctx, AVERAGE_TASKS.name)
+    if recorded is not None and recorded >= 0:
+        # Autoscaling moves the count; what ran is what is billed.
+        counts = average_split(recorded, strategy)
+        notes.append(f"{plain(recorded.quantize(Decimal('0.01')))} tasks on average (recorded)")
     components = Components(resource, ctx)
     region = resource.region
     other = sum(n for p, n in split.items() if p not in ("FARGATE", "FARGATE_SPOT"))
@@ -339,12 +366,13 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         if provider not in split:
             continue
         # A provider with no task gets no line, except to show a service scaled to zero.
-        shown = split[provider] > 0 or (desired == 0 and provider == fargate_items[0].provider)
+        count = counts[provider]
+        shown = count > 0 or (desired == 0 and provider == fargate_items[0].provider)
         if not shown:
             continue
-        count = Decimal(split[provider])
+        tasks_text = plain(count.quantize(Decimal("0.01")) if recorded is not None else count)
         query = PriceQuery.of("fargate", region, os=size.os, arch=size.arch, capacity=capacity)
-        note = f"{split[provider]} task(s) x {plain(vcpu)} vCPU x 730 h"
+        note = f"{tasks_text} task(s) x {plain(vcpu)} vCPU x 730 h"
         components.add(
             f"Fargate vCPU ({label}, {size.arch})",
             "vCPU-hours",
@@ -353,6 +381,7 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
             what=f"Fargate {size.os} {size.arch} {label} vCPU",
             price_unit="vCPU-hour",
             note=note,
+            usage_based=recorded is not None,
         )
         components.add(
             f"Fargate memory ({label}, {size.arch})",
@@ -361,10 +390,11 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
             query,
             what=f"Fargate {size.os} {size.arch} {label} memory",
             price_unit="GB-hour",
-            note=f"{split[provider]} task(s) x {plain(memory_gb)} GB x 730 h",
+            note=f"{tasks_text} task(s) x {plain(memory_gb)} GB x 730 h",
+            usage_based=recorded is not None,
         )
     extra_storage = size.ephemeral_gb - INCLUDED_EPHEMERAL_GB
-    fargate_tasks = desired - other
+    fargate_tasks = counts.get("FARGATE", Decimal(0)) + counts.get("FARGATE_SPOT", Decimal(0))
     if extra_storage > 0:
         components.add(
             "Ephemeral storage above 20 GB",
@@ -372,7 +402,7 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
             Decimal(fargate_tasks) * extra_storage * HOURS,
             PriceQuery.of("fargate", region, usage_type="Fargate-EphemeralStorage-GB-Hours"),
             what="Fargate ephemeral storage",
-            note=f"{fargate_tasks} task(s) x {plain(extra_storage)} GB x 730 h",
+            note=f"{plain(fargate_tasks)} task(s) x {plain(extra_storage)} GB x 730 h",
         )
     if other:
         notes.append(f"{other} task(s) on EC2 capacity providers are priced with the instances")
@@ -392,10 +422,15 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         per_task = ", ".join(
             f"${quantize_money(price * HOURS):,.2f} {labels[provider]}"
             for provider, price in hourly.items()
-            if split.get(provider)
+            if counts.get(provider)
+        )
+        running = (
+            f"{plain(recorded.quantize(Decimal('0.01')))} task(s) on average"
+            if recorded is not None
+            else f"{desired} task(s)"
         )
         details["summary"] = (
-            f"{desired} task(s) of {plain(vcpu)} vCPU / {plain(memory_gb)} GB {size.arch}; "
+            f"{running} of {plain(vcpu)} vCPU / {plain(memory_gb)} GB {size.arch}; "
             f"per task-month: {per_task}"
         )
     if scaling is not None:

@@ -216,6 +216,15 @@ def derive_usage(store: MetricStore, resources: Sequence[Resource]) -> DerivedUs
                     [free],
                     "allocated_storage - lowest FreeStorageSpace (informational)",
                 )
+        elif res.type == "aws_ecs_service":
+            running = d.get(a, "RunningTaskCount", "Average")
+            if running is not None:
+                keys["average_task_count"] = d.value(
+                    "average_task_count",
+                    float(np.nanmean(running.values)),
+                    [running],
+                    "mean RunningTaskCount over the window (what autoscaling actually ran)",
+                )
         if keys:
             out[a] = keys
     return DerivedUsage(values=out, issues=tuple(d.issues))
