@@ -150,3 +150,26 @@ def test_estimate_prices_usage_from_recorded_load(tmp_path: Path) -> None:
             hours = len(series.values) * series.period_s / 3600
     expected = Decimal(str(total / hours * 730 / 1e6))
     assert abs(billed - expected) < Decimal("0.001")
+
+
+def test_patch_follows_var_files_recorded_in_the_report(tmp_path: Path) -> None:
+    stack = tmp_path / "raptorflow"
+    shutil.copytree(EXAMPLE, stack, ignore=shutil.ignore_patterns("report"))
+    (stack / "prod.tfvars").write_text('db_instance_class = "db.t3.micro"\n')
+    report = tmp_path / "report.json"
+    analyzed = subprocess.run(
+        [sys.executable, "-m", "leanstack", "analyze", str(stack), "--var-file",
+         str(stack / "prod.tfvars"), "--no-write-reports", "--out", str(report)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert json.loads(report.read_text())["stack"]["var_files"] == ["prod.tfvars"]
+    patched = subprocess.run(
+        [sys.executable, "-m", "leanstack", "patch", str(report)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert patched.returncode == 0, patched.stderr
+    # The class is set in prod.tfvars for this run, so that is where the change goes.
+    assert '--- a/prod.tfvars' in patched.stdout
+    assert '+db_instance_class = "db.t4g.micro"' in patched.stdout
+    assert 'default = "db.t4g.micro"' not in patched.stdout

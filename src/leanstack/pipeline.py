@@ -162,6 +162,7 @@ def analyze_stack(
         metrics=_series_by_address(priced.metrics),
         stack_path=str(path),
         capacity=_scaling_targets(priced.loaded),
+        var_files=[_relative(v, priced.loaded.root) for v in options.var_files],
     )
     return PipelineResult(
         loaded=priced.loaded,
@@ -174,6 +175,14 @@ def analyze_stack(
         report=report,
         issues=priced.issues,
     )
+
+
+def _relative(path: Path, root: Path) -> str:
+    """A path as the patcher reads it: relative to the stack root when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
 
 
 _TRACKED_METRIC = {

@@ -141,6 +141,7 @@ class StackInput:
     input_kind: str = "hcl"
     files: Mapping[str, str] = field(default_factory=dict)
     name: str = ""
+    var_files: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,7 +201,10 @@ def build_report(
         generated_at=when.isoformat().replace("+00:00", "Z"),
         tool_version=tool_version,
         stack=StackInfo(
-            path=stack.path, input_kind=stack.input_kind, files=dict(sorted(stack.files.items()))
+            path=stack.path,
+            input_kind=stack.input_kind,
+            files=dict(sorted(stack.files.items())),
+            var_files=list(stack.var_files),
         ),
         catalog=CatalogInfo(
             date=catalog_date, source=catalog_source, derived_prices_used=_derived_prices(priced)
@@ -230,6 +234,7 @@ def report_from_pipeline(
     stack_path: str | None = None,
     capacity: Sequence[CapacityInput] = (),
     generated_at: datetime | None = None,
+    var_files: Sequence[str] = (),
 ) -> Report:
     """build_report from the pipeline's own results, read by attribute name.
 
@@ -256,6 +261,7 @@ def report_from_pipeline(
             path=path,
             input_kind=getattr(loaded, "input_kind", "hcl"),
             files=dict(getattr(loaded, "files", {}) or {}),
+            var_files=tuple(var_files),
         ),
         capacity=capacity,
         generated_at=generated_at,

@@ -84,6 +84,9 @@ class StackInfo(_Model):
     path: str
     input_kind: str = Field(description="hcl, plan or report")
     files: dict[str, str] = Field(default_factory=dict, description="relpath -> sha256 hex")
+    var_files: list[str] = Field(
+        default_factory=list, description="extra tfvars files given with --var-file, relpaths"
+    )
 
 
 class DerivedPrice(_Model):
