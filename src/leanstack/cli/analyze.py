@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
+from leanstack.report._build import json_value
 
 if TYPE_CHECKING:
     pass
@@ -26,33 +23,6 @@ class ReportFormat(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     JSON = "json"
-
-
-def jsonable(value: Any) -> Any:
-    """Evidence and attribute values as JSON: money as decimal strings, NaN as null."""
-    from leanstack.model.resource import Unknown
-
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Unknown):
-        return "(known after apply)"
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    try:
-        number = float(value)  # numpy scalars
-    except (TypeError, ValueError):
-        return str(value)
-    return None if math.isnan(number) else number
 
 
 def parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -87,7 +57,7 @@ def register(app: typer.Typer) -> None:
                 settings.append(
                     {
                         "name": field_name,
-                        "default": jsonable(info.default),
+                        "default": json_value(info.default),
                         "description": info.description or "",
                     }
                 )

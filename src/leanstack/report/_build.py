@@ -422,13 +422,13 @@ def _change_value(value: Any) -> Any:
     """A Terraform value as JSON: numbers stay numbers, so a patch writes `75`, not `"75"`."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return _jsonable(value)
+    return json_value(value)
 
 
 # --- findings and recommendations -----------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """Evidence and change values as JSON data: Decimals as strings, NaN as null."""
     if value is None or isinstance(value, bool | str | int):
         return value
@@ -444,11 +444,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, Enum):
-        return _jsonable(value.value)
+        return json_value(value.value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        items = [_jsonable(v) for v in value]
+        items = [json_value(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     return str(value)
 
@@ -472,7 +472,7 @@ def _finding_out(finding: Finding) -> FindingOut:
         address=finding.address,
         status=finding.status.value,
         summary=finding.summary,
-        evidence=_jsonable(dict(finding.evidence)),
+        evidence=json_value(dict(finding.evidence)),
         recommendation_id=finding.recommendation.id
         if finding.recommendation is not None and finding.status is FindingStatus.OPPORTUNITY
         else None,
@@ -499,7 +499,7 @@ def _recommendation_out(rec: Recommendation, counted: bool) -> RecommendationOut
         monthly_cost_after=rec.monthly_cost_after,
         monthly_savings=rec.monthly_savings,
         confidence=rec.confidence.value,
-        evidence=_jsonable(dict(rec.evidence)),
+        evidence=json_value(dict(rec.evidence)),
         risks=list(rec.risks),
         assumptions=list(rec.assumptions),
         exclusive_group=rec.exclusive_group,
