@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
-from leanstack.report._build import json_value
+from leanstack.report import json_value
 
 if TYPE_CHECKING:
     pass

@@ -12,6 +12,7 @@ from leanstack.report._build import (
     MetricsInput,
     StackInput,
     build_report,
+    json_value,
     report_from_pipeline,
 )
 from leanstack.report._types import (
@@ -55,6 +56,7 @@ __all__ = [
     "SuccessMetric",
     "Totals",
     "build_report",
+    "json_value",
     "load_report",
     "report_from_pipeline",
     "report_json_schema",
