@@ -168,6 +168,9 @@ PAID_WITHOUT_MODEL: dict[str, str] = {
     "aws_efs_file_system": "EFS storage is usage-based; not priced",
     "aws_ssm_parameter": "advanced parameters and higher throughput are billed; not priced",
     "aws_cloudwatch_dashboard": "dashboards beyond the free 3 are billed per month; not priced",
+    "aws_budgets_budget": (
+        "an account's first two budgets are free, further ones are billed per day; not priced"
+    ),
     "aws_cloudwatch_event_rule": "custom and cross-account events are billed; not priced",
     "aws_codebuild_project": "build minutes are usage-based; not priced",
     "aws_codepipeline": "pipelines are billed per month or per action minute; not priced",
