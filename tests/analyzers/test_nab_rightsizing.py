@@ -12,9 +12,11 @@ from analyzer_helpers import context, fargate_service, metrics, one, run
 from leanstack.model.findings import FindingStatus
 from leanstack.usage.series import MetricSeries
 
-NAB = Path(__file__).resolve().parent.parent / "fixtures" / "analyzers" / "nab"
+# The NAB series are kept once, with their SOURCE.txt and licence, in the metrics fixtures.
+NAB_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "metrics" / "nab"
+NAB = NAB_ROOT / "realAWSCloudwatch"
 SVC = "aws_ecs_service.app"
-FILES = sorted(p.name for p in NAB.glob("*.csv"))
+FILES = sorted(p.name for p in NAB.glob("*_cpu_utilization_*.csv"))
 
 
 def read_grid(path: Path) -> tuple[datetime, int, np.ndarray]:
@@ -32,7 +34,7 @@ def read_grid(path: Path) -> tuple[datetime, int, np.ndarray]:
 
 
 def test_fixtures_present() -> None:
-    assert len(FILES) == 5 and (NAB / "SOURCE.txt").is_file()
+    assert len(FILES) == 5 and (NAB_ROOT / "SOURCE.txt").is_file()
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -28,7 +28,10 @@ from leanstack.simulate import (
 )
 from leanstack.simulate.series_io import read_csv
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simulate" / "nab"
+# The NAB series are kept once, with their SOURCE.txt and licence, in the metrics fixtures.
+FIXTURES = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "metrics" / "nab" / "realAWSCloudwatch"
+)
 NAB_825 = FIXTURES / "ec2_cpu_utilization_825cc2.csv"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,10 @@ from leanstack.simulate.series_io import load_inputs, read_csv, resample_minutes
 from leanstack.usage.series import MetricSeries
 from leanstack.usage.store import MetricStore
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "simulate" / "nab"
+# The NAB series are kept once, with their SOURCE.txt and licence, in the metrics fixtures.
+FIXTURES = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "metrics" / "nab" / "realAWSCloudwatch"
+)
 
 
 def test_five_minute_points_are_held_for_five_minutes() -> None:
@@ -61,8 +65,10 @@ def test_non_cpu_file_is_skipped_with_a_line(tmp_path: Path) -> None:
     assert series == [] and len(issues) == 1 and str(path) in issues[0].line()
 
 
-def test_directory_reads_every_csv() -> None:
-    series, issues = load_inputs(FIXTURES)
+def test_directory_reads_every_csv(tmp_path: Path) -> None:
+    for name in ("ec2_cpu_utilization_77c1ca.csv", "ec2_cpu_utilization_825cc2.csv"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    series, issues = load_inputs(tmp_path)
     assert sorted(s.name for s in series) == [
         "ec2_cpu_utilization_77c1ca",
         "ec2_cpu_utilization_825cc2",
