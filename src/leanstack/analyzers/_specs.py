@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leanstack.model.fargate import FARGATE_TASK_SIZES
 from leanstack.model.findings import AttributeChange
 from leanstack.model.resource import Resource
 
-# Fargate task sizes (Linux): CPU units -> allowed memory in MiB.
-FARGATE_GRID: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
+FARGATE_GRID = FARGATE_TASK_SIZES
 
 
 def fargate_sizes() -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from leanstack.model.fargate import FARGATE_TASK_SIZES
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.simulate.ecs import Load
@@ -21,16 +22,7 @@ from leanstack.simulate.policies import ServiceConfig, SimulationSettings, Targe
 from leanstack.simulate.pricing import FargateRates, fargate_rates
 from leanstack.simulate.vector import MAX_LATENCY_MIN, CandidateArrays, replay_target_tracking
 
-# Valid Fargate Linux sizes (aws-semantics.md §4.5): CPU units -> memory MiB choices.
-FARGATE_SIZES: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
+FARGATE_SIZES = FARGATE_TASK_SIZES
 
 
 def memory_for(cpu_units: int, memory_per_vcpu_mib: float) -> int:
