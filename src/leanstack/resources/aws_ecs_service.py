@@ -16,7 +16,7 @@ from typing import Any
 
 from leanstack.catalog import Catalog
 from leanstack.model.money import quantize_money
-from leanstack.model.pricing import PricedResource, PriceQuery
+from leanstack.model.pricing import Price, PricedResource, PriceQuery
 from leanstack.model.resource import UNKNOWN, Resource
 from leanstack.resources._common import (
     HOURS,
@@ -69,11 +69,21 @@ def parse_memory_mib(value: Any, where: str) -> int:
     return int(amount * 1024) if unit.startswith("g") else int(amount)
 
 
-def _fargate_price(catalog: Catalog, query: PriceQuery, unit: str) -> Decimal | None:
+def fargate_task_rate(catalog: Catalog, query: PriceQuery, unit: str) -> Price | None:
+    """The Fargate vCPU-hour or GB-hour row for a task query.
+
+    The ephemeral-storage row (`included_gb`) is also billed per GB-hour and matches any
+    architecture, so it is skipped here: it is never the price of task memory.
+    """
     for price in catalog.matches(query):
-        if price.unit == unit:
-            return price.price
+        if price.unit == unit and "included_gb" not in price.attributes:
+            return price
     return None
+
+
+def _fargate_price(catalog: Catalog, query: PriceQuery, unit: str) -> Decimal | None:
+    price = fargate_task_rate(catalog, query, unit)
+    return price.price if price else None
 
 
 def fargate_hourly(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from leanstack.catalog import Catalog, default_local_catalogs, load_catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.pricing import Price, PriceQuery
+from leanstack.resources.aws_ecs_service import fargate_task_rate
 
 _MINUTES_PER_HOUR = Decimal(60)
 
@@ -47,17 +48,11 @@ class FargateRates:
 def _pick(
     catalog: Catalog, region: str, arch: str, capacity: str
 ) -> tuple[Price | None, Price | None]:
-    vcpu: Price | None = None
-    gb: Price | None = None
     query = PriceQuery.of("fargate", region, os="linux", arch=arch, capacity=capacity)
-    for price in catalog.matches(query):
-        if "included_gb" in price.attributes:
-            continue  # ephemeral storage above the included 20 GB, not task memory
-        if price.unit == "vCPU-hour" and vcpu is None:
-            vcpu = price
-        elif price.unit == "GB-hour" and gb is None:
-            gb = price
-    return vcpu, gb
+    return (
+        fargate_task_rate(catalog, query, "vCPU-hour"),
+        fargate_task_rate(catalog, query, "GB-hour"),
+    )
 
 
 def fargate_rates(
