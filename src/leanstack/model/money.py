@@ -21,3 +21,14 @@ def quantize_money(value: Decimal, places: Decimal = CENT) -> Decimal:
 def money_str(value: Decimal | None) -> str | None:
     """Format money for the JSON report as a decimal string with cents."""
     return None if value is None else str(quantize_money(value))
+
+
+def format_usd(value: Decimal | None, *, sign: bool = False, missing: str = "-") -> str:
+    """`$1,234.56`; `-$3.10` for negatives, `+$3.10` with `sign`; `missing` for None."""
+    if value is None:
+        return missing
+    amount = quantize_money(value)
+    text = f"${abs(amount):,.2f}"
+    if amount < 0:
+        return "-" + text
+    return ("+" + text) if sign and amount > 0 else text

@@ -17,7 +17,7 @@ from typing import Any
 from rich.table import Table
 
 from leanstack.model.issues import Issue, IssueCode, Severity
-from leanstack.model.money import quantize_money
+from leanstack.model.money import format_usd, quantize_money
 from leanstack.model.pricing import PricedResource
 
 
@@ -210,16 +210,11 @@ def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
 
 
 def _money(value: Decimal | None) -> str:
-    if value is None:
-        return "-"
-    return f"${quantize_money(value):,}"
+    return format_usd(value)
 
 
 def _signed(value: Decimal) -> str:
-    q = quantize_money(value)
-    if q == 0:
-        return "$0.00"
-    return f"{'+' if q > 0 else '-'}${abs(q):,}"
+    return format_usd(value, sign=True)
 
 
 def _headline(diff: CostDiff) -> str:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from leanstack.model.money import quantize_money
+from leanstack.model.money import format_usd, quantize_money
 from leanstack.report._types import MetricLoad, PhaseOut, RecommendationOut, Report
 
 PHASE_LABELS = {"quick_win": "Quick win", "advanced": "Advanced", "migration": "Migration"}
@@ -20,13 +20,7 @@ STATUS_LABELS = {
 
 def usd(value: Decimal | None, *, sign: bool = False) -> str:
     """`$1,234.56`; `-$3.10` for negatives; an em dash for None."""
-    if value is None:
-        return "—"
-    amount = quantize_money(value)
-    text = f"${abs(amount):,.2f}"
-    if amount < 0:
-        return "-" + text
-    return ("+" + text) if sign and amount > 0 else text
+    return format_usd(value, sign=sign, missing="—")
 
 
 def usd_range(low: Decimal, high: Decimal) -> str:

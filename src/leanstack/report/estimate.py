@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 
 from leanstack.estimate import Estimate
-from leanstack.model.money import HOURS_PER_MONTH, money_str, quantize_money
+from leanstack.model.money import HOURS_PER_MONTH, format_usd, money_str
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 
 SCHEMA_VERSION = "1"
@@ -38,9 +38,7 @@ STATUS_WORDS = {
 
 def usd(value: Decimal | None) -> str:
     """`$1,234.56`."""
-    if value is None:
-        return "-"
-    return f"${quantize_money(value):,.2f}"
+    return format_usd(value)
 
 
 def unit_price(value: Decimal | None) -> str:
