@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from leanstack.analyzers import registry
 from leanstack.analyzers._base import AnalysisContext, Analyzer
 from leanstack.catalog import Catalog
-from leanstack.model.findings import Confidence, Finding, FindingStatus, Recommendation
+from leanstack.model.findings import Confidence, Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.pricing import PricedResource, PricingStatus
 from leanstack.model.resource import Resource
@@ -129,30 +129,63 @@ def parse_settings(
     return good, issues
 
 
-def savings_range(rec: Recommendation) -> tuple[Decimal, Decimal]:
-    """A recommendation's low and high monthly savings (its evidence may give a range)."""
-    low = rec.evidence.get("monthly_savings_low")
-    high = rec.evidence.get("monthly_savings_high")
-    saving = rec.monthly_savings
-    return (
-        Decimal(str(low)) if low is not None else saving,
-        Decimal(str(high)) if high is not None else saving,
-    )
+def _estimate(rec: Recommendation, key: str) -> Decimal:
+    """The recommendation's own low or high estimate (from its evidence), else its saving."""
+    value = rec.evidence.get(key)
+    if value is None:
+        return rec.monthly_savings
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return rec.monthly_savings
+    return number if number.is_finite() else rec.monthly_savings
+
+
+def recommendation_savings(rec: Recommendation, tier: str) -> Decimal | None:
+    """What a recommendation counts for at one end of the range (`low`, `expected`, `high`).
+
+    None when it does not count there: a low-confidence change is left out of the low end.
+    """
+    if tier == "low":
+        if rec.confidence is Confidence.LOW:
+            return None
+        return _estimate(rec, "monthly_savings_low")
+    if tier == "high":
+        return _estimate(rec, "monthly_savings_high")
+    return rec.monthly_savings
+
+
+def tier_savings(
+    recs: Sequence[Recommendation], tier: str, phases: Iterable[Phase] | None = None
+) -> Decimal:
+    """Sum over exclusive groups of the best value in `tier` (among `phases`, default all).
+
+    A group never counts below zero: a change that would cost more is not part of the plan.
+    """
+    allowed = set(phases) if phases is not None else set(Phase)
+    groups: dict[str, list[Recommendation]] = defaultdict(list)
+    for rec in recs:
+        # An empty group means the recommendation overlaps with nothing.
+        groups[rec.exclusive_group or f"rec:{rec.id}"].append(rec)
+    total = Decimal(0)
+    for members in groups.values():
+        values = [
+            v
+            for r in members
+            if r.phase in allowed and (v := recommendation_savings(r, tier)) is not None
+        ]
+        if values:
+            total += max(Decimal(0), max(values))
+    return total
 
 
 def total_savings(recs: Sequence[Recommendation]) -> tuple[Decimal, Decimal, Decimal]:
     """(best, low, high) monthly savings, each exclusive group counted once, never negative."""
-    groups: dict[str, list[Recommendation]] = defaultdict(list)
-    for rec in recs:
-        groups[rec.exclusive_group or f"rec:{rec.id}"].append(rec)
-    best = low = high = Decimal(0)
-    for members in groups.values():
-        best += max(Decimal(0), max(r.monthly_savings for r in members))
-        confident = [r for r in members if r.confidence is not Confidence.LOW]
-        if confident:
-            low += max(Decimal(0), max(savings_range(r)[0] for r in confident))
-        high += max(Decimal(0), max(savings_range(r)[1] for r in members))
-    return best, low, high
+    return (
+        tier_savings(recs, "expected"),
+        tier_savings(recs, "low"),
+        tier_savings(recs, "high"),
+    )
 
 
 def _neighbours(res_map: Mapping[str, Resource]) -> dict[str, list[str]]:

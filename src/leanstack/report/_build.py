@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from leanstack.model.findings import Confidence, Finding, FindingStatus, Phase, Recommendation
+from leanstack.analysis import tier_savings
+from leanstack.model.findings import Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.issues import Issue
 from leanstack.model.money import HOURS_PER_MONTH, quantize_money
 from leanstack.model.pricing import PricedResource
@@ -512,29 +513,6 @@ def _group(rec: Recommendation) -> str:
     return rec.exclusive_group or f"__own__:{rec.id}"
 
 
-def _estimate(rec: Recommendation, key: str) -> Decimal:
-    """The recommendation's own low or high estimate (from its evidence), else its saving."""
-    value = rec.evidence.get(key)
-    if value is None:
-        return rec.monthly_savings
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return rec.monthly_savings
-    return number if number.is_finite() else rec.monthly_savings
-
-
-def _value(rec: Recommendation, tier: str) -> Decimal | None:
-    """What a recommendation counts for at one end of the range; None when it does not count."""
-    if tier == "low":
-        if rec.confidence is Confidence.LOW:
-            return None
-        return _estimate(rec, "monthly_savings_low")
-    if tier == "high":
-        return _estimate(rec, "monthly_savings_high")
-    return rec.monthly_savings
-
-
 def _best(recs: Iterable[Recommendation]) -> Recommendation | None:
     best: Recommendation | None = None
     for rec in recs:
@@ -550,24 +528,11 @@ def _groups(recs: Iterable[Recommendation]) -> dict[str, list[Recommendation]]:
     return groups
 
 
-def _tier_savings(recs: Sequence[Recommendation], tier: str, phases: set[Phase]) -> Decimal:
-    """Sum over groups of the best value in `tier` among recommendations in `phases`.
-
-    A group never counts below zero: a change that would cost more is not part of the plan.
-    """
-    total = Decimal(0)
-    for members in _groups(recs).values():
-        values = [v for r in members if r.phase in phases and (v := _value(r, tier)) is not None]
-        if values:
-            total += max(Decimal(0), max(values))
-    return total
-
-
 def _range(recs: Sequence[Recommendation], phases: set[Phase]) -> tuple[Decimal, Decimal, Decimal]:
     """(low, expected, high) in cents, with low <= expected <= high."""
-    expected = quantize_money(_tier_savings(recs, "expected", phases))
-    low = quantize_money(_tier_savings(recs, "low", phases))
-    high = quantize_money(_tier_savings(recs, "high", phases))
+    expected = quantize_money(tier_savings(recs, "expected", phases))
+    low = quantize_money(tier_savings(recs, "low", phases))
+    high = quantize_money(tier_savings(recs, "high", phases))
     return min(low, expected), expected, max(high, expected)
 
 
