@@ -12,7 +12,8 @@ Timing model (one step = one minute t):
    100 % because a Fargate task cannot use more than its size;
 4. alarms see the datapoint at the end of the minute and policies act; launched tasks are billed
    from minute t+1 and serve from minute t+1+ceil(start_latency/60); stopped tasks are billed
-   through minute t (per-second billing approximated per minute).
+   through minute t (per-second billing approximated per minute). In a minute during an ECS
+   deployment (`SimulationSettings.deployments`) no policy scales in; scale-out goes on.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from leanstack.simulate.policies import (
     TargetTrackingPolicy,
 )
 from leanstack.simulate.pricing import FargateRates, fargate_rates
-from leanstack.simulate.schedule import occurrences
+from leanstack.simulate.schedule import deployment_mask, occurrences
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -121,7 +122,8 @@ class SimulationResult:
 
     Per-minute arrays are empty when `record_series` was off. Money is Decimal, computed from
     whole task-minutes times the catalog's per-task-minute price; `monthly_cost` normalises the
-    window to 730 h.
+    window to 730 h. `scale_in_frozen_minutes` counts the minutes in which the policies agreed to
+    scale in but a deployment held it back.
     """
 
     minutes: int
@@ -140,6 +142,7 @@ class SimulationResult:
     cost_per_minute: FloatArray = field(default_factory=lambda: np.zeros(0))
     events: tuple[ScalingEvent, ...] = ()
     spot_interruptions: int = 0
+    scale_in_frozen_minutes: int = 0
     issues: tuple[Issue, ...] = ()
 
     @property
@@ -391,6 +394,12 @@ def simulate(
 
     The first `warmup_minutes` are replayed but not counted: a backtest replays the training
     window so that the policy enters the evaluation window in the state it would really be in.
+
+    Deployments (`settings.deployments`) suspend scale-in, by target tracking and step scaling
+    alike, in every minute a deployment overlaps; scale-out and scheduled actions go on. The
+    alarms keep evaluating through a freeze and no scale-in cooldown starts, so a scale-in still
+    wanted when the freeze ends happens in the first minute after it. The counted minutes in
+    which a scale-in was held back are `scale_in_frozen_minutes`.
     """
     settings = settings or SimulationSettings()
     issues: list[Issue] = []
@@ -409,6 +418,13 @@ def simulate(
     arrive_spot = np.zeros(horizon, dtype=np.int64)
 
     schedule = _schedule_minutes(scheduled, load.start, n_minutes, issues)
+    # A list, not the array: one cheap index a minute in the loop below.
+    frozen: list[bool] | None = (
+        deployment_mask(settings.deployments, load.start, n_minutes, issues).tolist()
+        if settings.deployments
+        else None
+    )
+    frozen_minutes = 0
     ceiling = max(
         [config.max_capacity, config.desired]
         + [a.max_capacity or 0 for a in scheduled]
@@ -519,7 +535,15 @@ def simulate(
                 wanted = max(p.capacity for _, p in voters if p is not None)
                 new_desired = min(max(wanted, min_cap), max_cap)
                 cause = "+".join(s.policy.name for s, _ in voters)
-                if new_desired < desired:
+                if new_desired < desired and frozen is not None and frozen[t]:
+                    # ECS suspends scale-in during a deployment. The CloudWatch alarms are not
+                    # suspended (their streaks above went on counting) and no cooldown starts,
+                    # so if the alarm is still in ALARM when the deployment ends, the scale-in
+                    # happens in the first minute after it.
+                    new_desired = desired
+                    if t >= warmup_minutes:
+                        frozen_minutes += 1
+                elif new_desired < desired:
                     for s, _ in voters:
                         s.scaled_in(t)
         if new_desired != desired:
@@ -596,5 +620,6 @@ def simulate(
         cost_per_minute=cost_series,
         events=tuple(events),
         spot_interruptions=interruptions,
+        scale_in_frozen_minutes=frozen_minutes,
         issues=tuple(issues),
     )

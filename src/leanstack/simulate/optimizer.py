@@ -20,7 +20,13 @@ from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.simulate.ecs import Load
 from leanstack.simulate.policies import ServiceConfig, SimulationSettings, TargetTrackingPolicy
 from leanstack.simulate.pricing import FargateRates, fargate_rates
-from leanstack.simulate.vector import MAX_LATENCY_MIN, CandidateArrays, replay_target_tracking
+from leanstack.simulate.schedule import deployment_mask
+from leanstack.simulate.vector import (
+    MAX_LATENCY_MIN,
+    BoolArray,
+    CandidateArrays,
+    replay_target_tracking,
+)
 
 FARGATE_SIZES = FARGATE_TASK_SIZES
 
@@ -161,10 +167,17 @@ def score_candidates(
     rates: FargateRates,
     slo: SloSettings,
     settings: SimulationSettings,
+    scale_in_frozen: BoolArray | None = None,
 ) -> list[CandidateScore]:
-    """Replay every candidate at once and score it against the SLO."""
+    """Replay every candidate at once and score it against the SLO.
+
+    `scale_in_frozen` is the per-minute deployment mask of `load`; None builds it from
+    `settings.deployments` (its issues are reported by `optimize`, which passes the mask in).
+    """
     if not candidates:
         return []
+    if scale_in_frozen is None and settings.deployments:
+        scale_in_frozen = deployment_mask(settings.deployments, load.start, load.minutes, [])
     latency = min(settings.start_latency_min, MAX_LATENCY_MIN)
     arrays = CandidateArrays(
         target=np.array([c.policy.target for c in candidates], dtype=np.float64),
@@ -187,6 +200,7 @@ def score_candidates(
         breach_threshold=slo.breach_threshold,
         requests=load.requests if slo.requests_per_task_ceiling is not None else None,
         requests_per_task_ceiling=slo.requests_per_task_ceiling,
+        scale_in_frozen=scale_in_frozen,
     )
     minutes = max(load.minutes, 1)
     hours = Decimal(minutes) / Decimal(60)
@@ -270,6 +284,13 @@ def optimize(
             )
         )
 
+    # Built once for both stages; a bad deployment schedule is reported here, once.
+    frozen = (
+        deployment_mask(settings.deployments, load.start, load.minutes, issues)
+        if settings.deployments
+        else None
+    )
+
     out_cd, in_cd = space.scale_out_cooldowns_s[0], space.scale_in_cooldowns_s[0]
     stage1: list[Candidate] = []
     for cpu, mem in _sizes(config, space):
@@ -310,7 +331,9 @@ def optimize(
         # Keep an even spread over the grid rather than its first rows.
         keep = np.linspace(0, len(stage1) - 1, space.max_candidates).round().astype(int)
         stage1 = [stage1[i] for i in sorted(set(keep.tolist()))]
-    scores = score_candidates(load, [*stage1, *extra], rates=rates, slo=slo, settings=settings)
+    scores = score_candidates(
+        load, [*stage1, *extra], rates=rates, slo=slo, settings=settings, scale_in_frozen=frozen
+    )
     scores.sort(key=_rank)
 
     stage2: list[Candidate] = []
@@ -320,7 +343,11 @@ def optimize(
                 continue
             policy = replace(score.candidate.policy, scale_out_cooldown_s=o, scale_in_cooldown_s=i)
             stage2.append(Candidate(config=score.candidate.config, policy=policy))
-    scores.extend(score_candidates(load, stage2, rates=rates, slo=slo, settings=settings))
+    scores.extend(
+        score_candidates(
+            load, stage2, rates=rates, slo=slo, settings=settings, scale_in_frozen=frozen
+        )
+    )
     scores.sort(key=_rank)
     best = next((s for s in scores if s.candidate not in extra), None)
     if best is not None and not best.meets_slo:

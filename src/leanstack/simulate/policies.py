@@ -110,6 +110,21 @@ class ScheduledAction:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Deployment:
+    """An ECS deployment: while one is in progress, no policy scales the service in (§4.1).
+
+    When it starts is `at` (one time, UTC) or `schedule`, the same `at()`/`rate()`/`cron()`
+    grammar as `ScheduledAction`; each start begins a window of `duration_s` seconds. A minute
+    is frozen when any part of it falls inside a window, and overlapping windows merge.
+    """
+
+    name: str = "deployment"
+    at: datetime | None = None
+    schedule: str = ""
+    duration_s: int = 600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CapacityProviderItem:
     """One entry of a capacity provider strategy (FARGATE or FARGATE_SPOT)."""
 
@@ -157,7 +172,8 @@ class SimulationSettings:
     `start_latency_s` covers provisioning, image pull and health checks (§4.3: no AWS figure;
     60 s default). Spot interruptions are a seeded Bernoulli process per Spot task-minute at
     `spot_interruptions_per_task_hour / 60`; the replacement is running after
-    `spot_replacement_latency_s` (None: the start latency).
+    `spot_replacement_latency_s` (None: the start latency). During `deployments` scale-in is
+    suspended and scale-out goes on, as ECS does while a deployment is in progress.
     """
 
     start_latency_s: int = 60
@@ -166,6 +182,7 @@ class SimulationSettings:
     spot_replacement_latency_s: int | None = None
     seed: int = 0
     record_series: bool = True
+    deployments: tuple[Deployment, ...] = ()
 
     @property
     def start_latency_min(self) -> int:

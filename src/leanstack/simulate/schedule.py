@@ -1,11 +1,32 @@
-"""When scheduled actions fire: `at()`, `rate()` and the common forms of `cron()`."""
+"""When scheduled actions fire and deployments run: `at()`, `rate()` and common `cron()` forms."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from leanstack.simulate.policies import ScheduledAction
+import numpy as np
+import numpy.typing as npt
+
+from leanstack.model.issues import Issue, IssueCode
+from leanstack.simulate.policies import Deployment
+
+BoolArray = npt.NDArray[np.bool_]
+
+_MINUTE = timedelta(minutes=1)
+
+
+class Timed(Protocol):
+    """Anything with a one-off time or a schedule expression (ScheduledAction, Deployment)."""
+
+    @property
+    def at(self) -> datetime | None: ...
+
+    @property
+    def schedule(self) -> str: ...
+
 
 _DOW = {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
 _MONTHS = {
@@ -41,8 +62,8 @@ def _field(text: str, names: dict[str, int], low: int, high: int) -> set[int] | 
     return out
 
 
-def occurrences(action: ScheduledAction, start: datetime, end: datetime) -> list[datetime]:
-    """Times in [start, end) at which the action fires, UTC.
+def occurrences(action: Timed, start: datetime, end: datetime) -> list[datetime]:
+    """Times in [start, end) at which the action fires, UTC (a one-off time before `end`).
 
     Raises ValueError on an expression this model does not understand; callers turn it into
     an Issue naming the action.
@@ -92,3 +113,63 @@ def occurrences(action: ScheduledAction, start: datetime, end: datetime) -> list
             day += timedelta(days=1)
         return out
     raise ValueError(f"unsupported schedule expression: {expr!r}")
+
+
+def deployment_mask(
+    deployments: Sequence[Deployment], start: datetime, minutes: int, issues: list[Issue]
+) -> BoolArray:
+    """Per minute of a series starting at `start`: True while some deployment is in progress.
+
+    Minute t covers [start + t, start + t + 1 min); it is frozen when any part of it overlaps a
+    window [occurrence, occurrence + duration_s), because the policy acts on that minute's
+    datapoint while the deployment may still be running. Overlapping windows merge. A window
+    that began before `start` still freezes the minutes it reaches. A bad expression or a
+    non-positive duration adds an Issue naming the deployment and that deployment is skipped.
+    """
+    mask = np.zeros(max(minutes, 0), dtype=np.bool_)
+    if minutes <= 0:
+        return mask
+    origin = _utc(start)
+    end = origin + timedelta(minutes=minutes)
+    for dep in deployments:
+        if dep.duration_s <= 0:
+            issues.append(
+                Issue(
+                    code=IssueCode.EVALUATION_ERROR,
+                    message=f"deployment duration must be positive, got {dep.duration_s} s",
+                    where=dep.name,
+                )
+            )
+            continue
+        if dep.at is None and not dep.schedule.strip():
+            issues.append(
+                Issue(
+                    code=IssueCode.EVALUATION_ERROR,
+                    message="deployment has neither a time nor a schedule",
+                    where=dep.name,
+                )
+            )
+            continue
+        # rate() is anchored at the window's start, so only cron() looks back for deployments
+        # that began before the series and are still running at its first minute.
+        anchored = dep.at is None and dep.schedule.strip().startswith("rate(")
+        try:
+            length = timedelta(seconds=dep.duration_s)
+            times = occurrences(dep, origin if anchored else origin - length, end)
+            spans = [(when, when + length) for when in times]
+        except (ValueError, OverflowError) as exc:
+            issues.append(
+                Issue(
+                    code=IssueCode.EVALUATION_ERROR,
+                    message=f"deployment schedule ignored: {exc}",
+                    where=dep.name,
+                )
+            )
+            continue
+        for begin, finish in spans:
+            # Whole-minute floor and ceiling in exact timedelta arithmetic (no float rounding).
+            first = (begin - origin) // _MINUTE
+            stop = -((origin - finish) // _MINUTE)
+            if stop > 0 and first < minutes:
+                mask[max(first, 0) : min(stop, minutes)] = True
+    return mask

@@ -9,6 +9,8 @@ on-demand capacity, with two restrictions that keep the state small:
 - min capacity >= 1 (the scalar simulator handles scale-to-zero);
 - start latency under 13 minutes, so no task is still starting when a scale-in fires (a
   scale-in needs 15 low datapoints, which cannot follow a scale-out that closely).
+Deployments come in as `scale_in_frozen`, a per-minute mask (`schedule.deployment_mask`): in a
+frozen minute no lane scales in, while alarm streaks keep counting, as in `simulate()`.
 `tests/simulate/test_vector.py` checks that both agree exactly.
 """
 
@@ -71,11 +73,15 @@ def replay_target_tracking(
     scale_in_ratio: float = 0.9,
     requests: FloatArray | None = None,
     requests_per_task_ceiling: float | None = None,
+    scale_in_frozen: BoolArray | None = None,
 ) -> BatchResult:
     """Replay target tracking for every lane.
 
     `demand` is vCPU per minute, shape (T,) for one series or (T, S) for S series; with (T, S)
     the candidate arrays have shape (S, K) or (1, K). `requests` has the same shape as `demand`.
+    `scale_in_frozen`, shape (T,), marks the minutes of an ECS deployment: no lane (of any
+    series) scales in then, and the alarms go on counting, so a scale-in still wanted when the
+    freeze ends happens in its first minute after.
     """
     if not 0 <= start_latency_min <= MAX_LATENCY_MIN:
         raise ValueError(f"start latency must be 0..{MAX_LATENCY_MIN} minutes for the batch replay")
@@ -131,6 +137,13 @@ def replay_target_tracking(
     gaps: list[bool] = np.asarray(gap_mask, dtype=np.bool_).tolist()
 
     n_minutes = demand.shape[0]
+    frozen: list[bool] | None = None
+    if scale_in_frozen is not None:
+        mask = np.asarray(scale_in_frozen, dtype=np.bool_)
+        if mask.shape != (n_minutes,):
+            raise ValueError(f"scale_in_frozen must have shape ({n_minutes},), got {mask.shape}")
+        # A list checked once a minute: cheaper in this loop than any numpy call.
+        frozen = mask.tolist() if mask.any() else None
     # Per-minute running and desired counts; totals are computed after the loop in bulk, which
     # keeps the loop down to the operations the alarms need. float32 holds counts exactly.
     running_hist = np.empty((n_minutes, *shape), dtype=np.float32)
@@ -184,7 +197,9 @@ def replay_target_tracking(
             # A lane at max cannot scale out until a scale-in, and a scale-in needs low
             # datapoints that reset this streak anyway: resetting it now skips this branch.
             lnh_f[idx[des_f[idx] >= max_f[idx]]] = t
-        if lnl_f[lnl_f.argmin()] <= t - scale_in_datapoints:
+        # During a deployment the whole scale-in step is skipped: no lane scales in, no
+        # cooldown starts, and the low streaks (last_not_low) keep their values.
+        if (frozen is None or not frozen[t]) and lnl_f[lnl_f.argmin()] <= t - scale_in_datapoints:
             firing = (lnl_f <= t - scale_in_datapoints).nonzero()[0]
             idx = firing[(t >= iu_f[firing]) & si_f[firing]]
             if idx.size:
