@@ -109,7 +109,14 @@ def test_backtest_on_nab_series_has_every_row_and_consistent_ratios() -> None:
         ),
     )
     policies = [r.policy for r in result.rows]
-    assert policies == ["current", "optimizer", "oracle", *[b.name for b in BASELINES]]
+    assert policies == [
+        "current",
+        "optimizer",
+        "oracle",
+        "hourly-oracle",
+        "reactive-bound",
+        *[b.name for b in BASELINES],
+    ]
     oracle_row = result.row("oracle")
     assert oracle_row is not None and oracle_row.breach_minutes == 0
     for row in result.rows:

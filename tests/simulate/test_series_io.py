@@ -76,6 +76,30 @@ def test_directory_reads_every_csv(tmp_path: Path) -> None:
     assert not issues
 
 
+def test_directory_reads_subdirectories_but_not_hidden_ones(tmp_path: Path) -> None:
+    nested = tmp_path / "realAWSCloudwatch"
+    hidden = tmp_path / ".cache"
+    nested.mkdir()
+    hidden.mkdir()
+    shutil.copy(FIXTURES / "ec2_cpu_utilization_77c1ca.csv", nested)
+    shutil.copy(FIXTURES / "ec2_cpu_utilization_825cc2.csv", hidden)
+    series, issues = load_inputs(tmp_path)
+    assert [s.name for s in series] == ["ec2_cpu_utilization_77c1ca"]
+    assert not issues
+
+
+def test_cli_empty_directory_fails_with_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leanstack.cli import app
+
+    result = CliRunner().invoke(app, ["backtest", str(tmp_path)])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert str(tmp_path) in lines[0] and ":0" not in lines[0]
+
+
 STACK = """
 resource "aws_ecs_cluster" "main" {
   name = "main"

@@ -122,11 +122,14 @@ def register(app: typer.Typer) -> None:
             slo=SloSettings(requests_per_task_ceiling=max_requests_per_task),
         )
         report = run_backtest(path, options)
+        errors = [i for i in report.issues if i.severity is Severity.ERROR]
+        # Without results the first error is the failure line: not printed twice.
+        fatal = errors[0] if not report.results and errors else None
         for issue in report.issues:
-            warn(issue.line())
+            if issue is not fatal:
+                warn(issue.line())
         if not report.results:
-            errors = [i for i in report.issues if i.severity is Severity.ERROR]
-            fail(errors[0].line() if errors else f"{path}: no series could be backtested")
+            fail(fatal.line() if fatal else f"{path}: no series could be backtested")
         if output_format is BacktestFormat.JSON:
             write_output(json.dumps(report.to_json(), indent=2), out)
             return
@@ -175,11 +178,10 @@ def _table(report: object) -> str:
                 row.detail,
             )
         console.print(table)
-        verdict = result.optimizer_within_target
-        if verdict is not None:
+        if result.optimizer_within_target is not None:
             console.print(
                 "optimizer target (<= 1.15x oracle, breaches <= best baseline): "
-                + ("met" if verdict else "not met")
+                + result.target_explanation
             )
         console.print()
     for note in report.notes:

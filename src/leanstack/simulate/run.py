@@ -73,6 +73,8 @@ class BacktestReport:
                     "train_minutes": r.train_minutes,
                     "test_minutes": r.test_minutes,
                     "optimizer_within_target": r.optimizer_within_target,
+                    "target_needs_foresight": r.target_needs_foresight,
+                    "target_explanation": r.target_explanation,
                 }
                 for r in self.results
             ],
@@ -111,6 +113,11 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
         "when a MemoryUtilization series exists",
         "oracle: clairvoyant minimum capacity at <= breach threshold each minute, "
         "billed from launch",
+        "hourly-oracle: the same, but capacity is set once per clock hour (a perfect forecast "
+        "at predictive scaling's granularity)",
+        "reactive-bound: the cheapest policy that follows the true demand it has already seen "
+        "(acting at once, holding peaks), settings chosen in hindsight, within the breach "
+        "minutes of the best baseline; a target it misses needs foresight",
     ]
     index: dict[str, Resource] = {}
     if path.is_dir() and (path / STORE_RELPATH).is_file():

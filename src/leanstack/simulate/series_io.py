@@ -77,9 +77,9 @@ def resample_minutes(epoch_s: npt.ArrayLike, values: npt.ArrayLike) -> tuple[int
 
 
 def _rows_issue(path: Path, line: int, message: str) -> Issue:
-    return Issue(
-        code=IssueCode.USAGE_ERROR, message=message, where=f"{path}:{line}", severity=Severity.ERROR
-    )
+    # Line 0 means "the file (or directory) as a whole": no line number to name.
+    where = f"{path}:{line}" if line > 0 else str(path)
+    return Issue(code=IssueCode.USAGE_ERROR, message=message, where=where, severity=Severity.ERROR)
 
 
 def read_csv(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
@@ -301,9 +301,16 @@ def load_inputs(path: Path) -> tuple[list[CpuSeries], list[Issue]]:
         return read_store(store)
     series: list[CpuSeries] = []
     issues: list[Issue] = []
-    files = sorted(path.glob("*.csv"))
+    # Subdirectories too (NAB keeps its series in realAWSCloudwatch/), but not hidden ones.
+    files = sorted(
+        f
+        for f in path.rglob("*.csv")
+        if not any(part.startswith(".") for part in f.relative_to(path).parts)
+    )
     if not files:
-        return [], [_rows_issue(path, 0, "no CSV files and no .leanstack/metrics.duckdb here")]
+        return [], [
+            _rows_issue(path, 0, "no CSV files (here or below) and no .leanstack/metrics.duckdb")
+        ]
     for file in files:
         found, problems = read_csv(file)
         series.extend(found)
