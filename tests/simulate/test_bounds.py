@@ -142,9 +142,7 @@ def test_backtest_says_when_the_target_needs_foresight() -> None:
     # The reactive bound is held to the breach minutes of the best baseline.
     assert reactive.breach_minutes <= min(rows[b.name].breach_minutes for b in BASELINES)
     assert reactive.cost_vs_oracle is not None
-    needs_foresight = (
-        not result.optimizer_within_target and reactive.cost_vs_oracle > TARGET_RATIO
-    )
+    needs_foresight = not result.optimizer_within_target and reactive.cost_vs_oracle > TARGET_RATIO
     assert result.target_needs_foresight is needs_foresight
     text = result.target_explanation
     if needs_foresight:

@@ -242,3 +242,26 @@ def test_cli_short_series_is_a_not_enough_data_result(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["backtest", str(short)])
     assert res.exit_code == 0
     assert "not enough data" in res.stdout and "Traceback" not in res.output
+
+
+def test_cli_deployments_hold_back_scale_in(tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["backtest", str(FIXTURES / "ec2_cpu_utilization_77c1ca.csv"), "--sizes", "256"]
+    plain = runner.invoke(app, [*base, "--format", "json"])
+    frozen = runner.invoke(
+        app, [*base, "--format", "json", "--deploy", "rate(2 hours)", "--deploy-minutes", "60"]
+    )
+    assert plain.exit_code == 0 and frozen.exit_code == 0, frozen.output
+
+    def current(output: str) -> dict[str, object]:
+        rows = json.loads(output)["rows"]
+        return next(r for r in rows if r["policy"] == "current")
+
+    # Half of every day frozen: the current policy scales in later, so it runs more task-hours.
+    assert Decimal(str(current(frozen.output)["task_hours"])) > Decimal(
+        str(current(plain.output)["task_hours"])
+    )
+    bad = runner.invoke(app, [*base, "--deploy", "cron(bad)"])
+    assert bad.exit_code != 0
+    lines = [line for line in bad.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cron(bad)" in lines[0]

@@ -7,11 +7,14 @@ import json
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leanstack.cli._common import fail, warn, write_output
+
+if TYPE_CHECKING:
+    from leanstack.simulate.policies import Deployment
 
 
 class BacktestFormat(StrEnum):
@@ -36,6 +39,27 @@ def _parse_sizes(text: str) -> tuple[int, ...]:
             )
         out.append(int(part))
     return tuple(out)
+
+
+def _parse_deployments(expressions: list[str], minutes: int) -> tuple[Deployment, ...]:
+    from datetime import UTC, datetime
+
+    from leanstack.model.issues import Issue
+    from leanstack.simulate.policies import Deployment
+    from leanstack.simulate.schedule import deployment_mask
+
+    if expressions and minutes <= 0:
+        fail(f"--deploy-minutes {minutes}: must be positive")
+    out = tuple(
+        Deployment(name=f"--deploy {text!r}", schedule=text.strip(), duration_s=minutes * 60)
+        for text in expressions
+    )
+    # Check the expressions now, so a typo is one line before any work starts.
+    problems: list[Issue] = []
+    deployment_mask(out, datetime(2026, 1, 1, tzinfo=UTC), 1440, problems)
+    if problems:
+        fail(problems[0].line())
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -87,6 +111,17 @@ def register(app: typer.Typer) -> None:
         start_latency: Annotated[
             int, typer.Option("--start-latency", help="task start latency in seconds")
         ] = 60,
+        deploy: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--deploy",
+                help="when deployments run (scale-in is suspended during them): "
+                "cron(...), rate(...) or at(...), UTC; repeatable",
+            ),
+        ] = None,
+        deploy_minutes: Annotated[
+            int, typer.Option("--deploy-minutes", help="how long each deployment lasts")
+        ] = 10,
         out: Annotated[
             Path | None, typer.Option("--out", help="write to a file instead of stdout")
         ] = None,
@@ -109,7 +144,9 @@ def register(app: typer.Typer) -> None:
             fail(f"--max-requests-per-task {max_requests_per_task}: must be positive")
         if train_days is not None and train_days <= 0:
             fail(f"--train-days {train_days}: must be positive")
+        deployments = _parse_deployments(deploy or [], deploy_minutes)
         options = BacktestOptions(
+            deployments=deployments,
             train_days=train_days,
             task_cpu_units=task_cpu,
             task_memory_mib=task_memory,

@@ -136,8 +136,10 @@ class BacktestResult:
         """Why the target was met or missed, from the bounds: a missed target that the best
         reactive policy in hindsight also misses needs foresight, not a better policy."""
         verdict = self.optimizer_within_target
-        opt, reactive, hourly = self.row("optimizer"), self.row("reactive-bound"), self.row(
-            "hourly-oracle"
+        opt, reactive, hourly = (
+            self.row("optimizer"),
+            self.row("reactive-bound"),
+            self.row("hourly-oracle"),
         )
         if verdict is None or opt is None:
             return "no verdict: the optimizer or the oracle has no row"

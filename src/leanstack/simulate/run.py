@@ -21,6 +21,7 @@ from leanstack.simulate.backtest import (
 from leanstack.simulate.ecs import Load
 from leanstack.simulate.optimizer import SearchSpace, SloSettings, memory_for
 from leanstack.simulate.policies import (
+    Deployment,
     Policy,
     ServiceConfig,
     SimulationSettings,
@@ -49,6 +50,7 @@ class BacktestOptions:
     candidate_cpu: tuple[int, ...] = (256, 512, 1024, 2048)
     start_latency_s: int = 60
     slo: SloSettings = field(default_factory=SloSettings)
+    deployments: tuple[Deployment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +129,9 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
     for s in series:
         config, policies, recorded = _setup(s, index, options, issues)
         settings = SimulationSettings(
-            start_latency_s=options.start_latency_s, breach_threshold=options.slo.breach_threshold
+            start_latency_s=options.start_latency_s,
+            breach_threshold=options.slo.breach_threshold,
+            deployments=options.deployments,
         )
         tasks_arg: float | np.ndarray[Any, np.dtype[np.float64]] = recorded
         if s.tasks is not None and options.tasks is None:
@@ -152,7 +156,8 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
             settings=settings,
         )
         results.append(result)
-        issues.extend(result.issues)
+        # The current policy's replay and the optimizer's meet the same schedule problems.
+        issues.extend(i for i in result.issues if i not in issues)
     if not series and not any(i.severity is Severity.ERROR for i in issues):
         issues.append(
             Issue(
