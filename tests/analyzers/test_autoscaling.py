@@ -96,3 +96,26 @@ def test_a_step_policy_without_an_alarm_never_fires() -> None:
     f = one(run("autoscaling", context(res_, wave_load())), address=SVC)
     assert f.evidence["policies_without_alarm"] == ["aws_appautoscaling_policy.cost_based"]
     assert "never fires" in f.summary
+
+
+def test_a_current_policy_that_misses_the_slo_is_not_called_the_cheapest() -> None:
+    # Demand jumps every two hours; at target 90% each jump runs above 90% CPU until new tasks
+    # start, so the current policy breaches far more than 0.1% of minutes.
+    t = np.arange(DAYS3)
+    cpu = np.where((t // 120) % 2 == 0, 20.0, 60.0)  # % of 4 x 0.5 vCPU
+    load = metrics(
+        series(SVC, "CPUUtilization", cpu), series(SVC, "RunningTaskCount", np.full(DAYS3, 4.0))
+    )
+    res = fargate_service(512, 1024, desired=4) + autoscaling(target=90, low=1, high=12)
+    f = one(run("autoscaling", context(res, load), min_capacity_floor=1), address=SVC)
+    replay = {r["label"]: r for r in f.evidence["replay"]}
+    assert replay["current"]["breach_share"] > 0.001
+    assert "already the cheapest" not in f.summary
+    if f.status is FindingStatus.NO_CHANGE:
+        assert "misses the SLO" in f.summary
+        assert Decimal(replay["optimizer"]["monthly_cost"]) >= Decimal(
+            replay["current"]["monthly_cost"]
+        )
+    else:
+        rec = f.recommendation
+        assert rec is not None and rec.evidence["optimizer"]["breach_share"] <= 0.001

@@ -217,6 +217,22 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             chosen.policy.target == tt.target
             and chosen.config.min_capacity == scaling.config.min_capacity
         )
+        current_meets = current.breach_share <= settings.max_breach_share
+        if (same or best.monthly_cost >= current_cost) and not current_meets:
+            # Nothing cheaper meets the SLO, and the current policy does not meet it either:
+            # say what meeting it would cost rather than calling today's policy the cheapest.
+            yield self.finding(
+                resource,
+                FindingStatus.NO_CHANGE,
+                f"The current target {tt.target:g}% misses the SLO on the recorded load: "
+                f"{current.breach_minutes} minute(s) above {settings.breach_threshold:g}% CPU "
+                f"({current.breach_share:.2%}; at most {settings.max_breach_share:.2%} allowed). "
+                f"The optimizer's choice ({chosen.describe()}) meets it for "
+                f"${best.monthly_cost:.2f}/month "
+                f"(+${best.monthly_cost - current_cost:.2f}).{lower_note}",
+                evidence,
+            )
+            return
         if same or best.monthly_cost >= current_cost:
             yield self.finding(
                 resource,
