@@ -178,3 +178,17 @@ def test_table_sums_up_what_a_terminal_should_not_list() -> None:
     assert "… 7 more recommendations" in text
     rest = huge.cost.resources[MAX_RESOURCES:]
     assert f"${sum(r.monthly_cost for r in rest):,.2f}" in text
+
+
+def test_table_lists_every_unpriced_resource_even_past_the_cut() -> None:
+    from leanstack.report._table import MAX_RESOURCES
+
+    huge = _huge_report(resources=MAX_RESOURCES + 5, recommendations=1)
+    last = huge.cost.resources[-1]
+    lost = last.model_copy(update={"status": "unknown", "reason": "no catalog price in mars-1",
+                                   "monthly_cost": Decimal(0)})
+    huge = huge.model_copy(update={"cost": huge.cost.model_copy(
+        update={"resources": [*huge.cost.resources[:-1], lost]})})
+    text = render(huge, "table")
+    assert lost.address in text and "no catalog price in mars-1" in text
+    assert "… 4 more resources" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from decimal import Decimal
 from io import StringIO
 
@@ -31,6 +32,7 @@ from leanstack.report._format import (
     window_text,
 )
 from leanstack.report._types import Report
+from leanstack.report.estimate import unit_price
 
 WIDTH = 100
 # A terminal is read top to bottom: past these many rows the rest is summed up in one line
@@ -89,27 +91,105 @@ def _cost(report: Report) -> list[RenderableType]:
     for s in report.cost.by_service:
         services.add_row(s.service, usd(s.monthly_cost), percent(s.share))
     services.add_row(Text("Total", style="bold"), Text(usd(report.cost.total), style="bold"), "")
-    resources = _table("Cost by resource", ("Resource / component", "left"),
-                       ("Quantity", "right"), ("Unit price", "right"), ("Monthly", "right"))
-    for r in report.cost.resources[:MAX_RESOURCES]:
-        span = ""
+    return [services, _resource_tree(report)]
+
+
+_TREE_HEADERS = ("Resource / component", "Monthly qty", "Unit", "Unit price", "Monthly cost")
+_TREE_GAP = "  "
+
+
+def _fit(text: str, width: int, indent: str) -> list[str]:
+    """`text` in lines of at most `width`, continuation lines starting with `indent`."""
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width=width, subsequent_indent=indent,
+                         break_long_words=True, break_on_hyphens=False) or [text]
+
+
+def _resource_tree(report: Report) -> RenderableType:
+    """Cost by resource as the estimate prints it: a tree per resource, figures aligned.
+
+    Laid out by hand so that a resource's notes run across the whole width (a Rich table
+    would squeeze them into the first column); free resources are summed up by reason at the
+    end, and resources that could not be priced are listed one by one with the reason.
+    """
+    unpriced_status = ("unknown", "unsupported")
+    priced = [r for r in report.cost.resources
+              if r.status != "free" and r.status not in unpriced_status]
+    free = [r for r in report.cost.resources if r.status == "free"]
+    # Never cut: a resource that could not be priced must be seen, not summed up as $0.
+    unpriced = [r for r in report.cost.resources if r.status in unpriced_status]
+    # (cells, style) rows; a row whose cells after the first are None spans the width.
+    rows: list[tuple[tuple[str, ...], str]] = []
+    for r in [*priced[:MAX_RESOURCES], *unpriced]:
+        where = f"  ({r.source.file}:{r.source.start_line})" if r.source else ""
+        known = r.status not in unpriced_status
+        rows.append(((r.address + where, "", "", "", usd(r.monthly_cost) if known else r.status),
+                     "bold"))
+        notes = [r.reason] if r.reason else []
+        if not known and not r.reason:
+            notes.append("no price")
         if r.monthly_cost_min is not None and r.monthly_cost_max is not None:
-            span = f" ({usd_range(r.monthly_cost_min, r.monthly_cost_max)})"
-        where = f"{r.source.file}:{r.source.start_line}" if r.source else ""
-        head = Text(r.address, style="bold")
-        note = " · ".join(part for part in (r.status, where, r.reason) if part)
-        head.append(f"\n  {note}", style="dim")
-        resources.add_row(head, "", "", Text(usd(r.monthly_cost) + span, style="bold"))
-        for c in r.components:
-            price = "no price" if c.unit_price is None else f"${c.unit_price}/{c.unit}"
-            resources.add_row("  " + c.name + (" *" if c.usage_based else ""),
-                              quantity(c.monthly_quantity), price, usd(c.monthly_cost))
-    rest = report.cost.resources[MAX_RESOURCES:]
+            notes.append(f"autoscaling range {usd_range(r.monthly_cost_min, r.monthly_cost_max)}")
+        count = len(r.components) + len(notes)
+        for i, c in enumerate(r.components):
+            branch = "└─" if i == count - 1 else "├─"
+            cost = usd(c.monthly_cost) if c.monthly_cost is not None else "depends on usage"
+            price = unit_price(c.unit_price)
+            rows.append(((f"{branch} {c.name}{' *' if c.usage_based else ''}",
+                          quantity(c.monthly_quantity), c.unit, price, cost), ""))
+        for i, note in enumerate(notes):
+            branch = "└─" if i == len(notes) - 1 else "├─"
+            rows.append(((f"{branch} {note}",), "dim"))
+        rows.append(((), ""))
+
+    numeric = [cells for cells, _ in rows if len(cells) == 5]
+    widths = [max([len(h) for h in _TREE_HEADERS[k:k + 1]] + [len(c[k]) for c in numeric])
+              for k in range(5)]
+    gaps = len(_TREE_GAP) * 4
+    # The name column gets what the figures leave of the width; long names wrap under it.
+    widths[0] = min(widths[0], WIDTH - sum(widths[1:]) - gaps)
+    right = (False, True, False, True, True)
+
+    def line(cells: tuple[str, ...]) -> list[str]:
+        if not any(cells[1:4]):
+            # A resource's own row has only its cost: the name may run over the empty cells.
+            room = sum(widths[:4]) + len(_TREE_GAP) * 3
+            heads = _fit(cells[0], room, "   ")
+            head = heads[0].ljust(room) + _TREE_GAP + cells[4].rjust(widths[4])
+            return [head.rstrip(), *heads[1:]]
+        names = _fit(cells[0], widths[0], "│  " if cells[0].startswith("├─") else "   ")
+        first = [cells[0] if len(names) == 1 else names[0], *cells[1:]]
+        parts = [c.rjust(w) if r else c.ljust(w)
+                 for c, w, r in zip(first, widths, right, strict=True)]
+        return [_TREE_GAP.join(parts).rstrip(), *names[1:]]
+
+    out = Text()
+    out.append("Cost by resource\n", style="italic")
+    out.append("\n".join(line(_TREE_HEADERS)) + "\n", style="bold")
+    out.append("─" * WIDTH + "\n")
+    for cells, style in rows:
+        if not cells:
+            out.append("\n")
+        elif len(cells) == 1:
+            indent = "│  " if cells[0].startswith("├─") else "   "
+            out.append("\n".join(_fit(cells[0], WIDTH, indent)) + "\n", style=style or "dim")
+        else:
+            out.append("\n".join(line(cells)) + "\n", style=style)
+    rest = priced[MAX_RESOURCES:]
     if rest:
-        cost = sum((r.monthly_cost for r in rest), Decimal(0))
-        resources.add_row(Text(f"… {len(rest)} more resources (all in --format json/html)",
-                               style="dim"), "", "", usd(cost))
-    return [services, resources]
+        rest_cost = sum((r.monthly_cost for r in rest), Decimal(0))
+        out.append(f"… {len(rest)} more resources, {usd(rest_cost)} (all in --format json/html)\n",
+                   style="dim")
+    if free:
+        by_reason: dict[str, list[str]] = {}
+        for r in free:
+            by_reason.setdefault(r.reason or "no charge of its own", []).append(r.address)
+        out.append(f"{len(free)} free resource(s):\n", style="bold")
+        for reason, addresses in by_reason.items():
+            text = f"· {reason}: {', '.join(addresses)}"
+            out.append("\n".join(_fit(text, WIDTH, "  ")) + "\n", style="dim")
+    return out
 
 
 def _phases(report: Report) -> RenderableType:
@@ -124,26 +204,31 @@ def _phases(report: Report) -> RenderableType:
 def _recommendations(report: Report) -> list[RenderableType]:
     out: list[RenderableType] = [Text("Recommendations", style="bold underline")]
     for rec in report.recommendations[:MAX_RECOMMENDATIONS]:
-        body = Text()
-        body.append(f"{rec.address} · {PHASE_LABELS[rec.phase]} · confidence {rec.confidence}")
+        head = Text()
+        head.append(f"{rec.address} · {PHASE_LABELS[rec.phase]} · confidence {rec.confidence}")
         if rec.exclusive_group:
             counted = "counted in totals" if rec.counted else "alternative, not added"
-            body.append(f" · group {rec.exclusive_group} ({counted})")
-        body.append(f"\n{usd(rec.monthly_cost_before)} → {usd(rec.monthly_cost_after)}/month, "
+            head.append(f" · group {rec.exclusive_group} ({counted})")
+        head.append(f"\n{usd(rec.monthly_cost_before)} → {usd(rec.monthly_cost_after)}/month, "
                     f"saves {usd(rec.monthly_savings)}")
+        # Label | text: long lines wrap under their text, not back to the panel's edge.
+        details = Table.grid(padding=(0, 1))
+        details.add_column(no_wrap=True)
+        details.add_column(overflow="fold")
         for change in rec.changes:
             if change.new_block:
-                body.append(f"\n  + new block {change.path}")
+                details.add_row("  +", f"new block {change.path}")
             else:
-                body.append(f"\n  {change.path}: {value_text(change.before)} → "
-                            f"{value_text(change.after)}")
+                details.add_row("  ~", f"{change.path}: {value_text(change.before)} → "
+                                f"{value_text(change.after)}")
         if rec.evidence:
-            body.append(f"\n  evidence: {evidence_text(rec.evidence)}")
+            details.add_row("  evidence", evidence_text(rec.evidence))
         for risk in rec.risks:
-            body.append(f"\n  risk: {risk}", style="yellow")
+            details.add_row(Text("  risk", style="yellow"), Text(risk, style="yellow"))
         for assumption in rec.assumptions:
-            body.append(f"\n  assumes: {assumption}")
-        out.append(Panel(body, title=rec.title, title_align="left", box=box.SQUARE, width=WIDTH))
+            details.add_row("  assumes", assumption)
+        out.append(Panel(Group(head, details), title=rec.title, title_align="left",
+                         box=box.SQUARE, width=WIDTH))
     rest = report.recommendations[MAX_RECOMMENDATIONS:]
     if rest:
         out.append(Text(f"… {len(rest)} more recommendations (all in --format json/html)",

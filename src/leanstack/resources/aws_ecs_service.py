@@ -365,7 +365,8 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
     if recorded is not None and recorded >= 0:
         # Autoscaling moves the count; what ran is what is billed.
         counts = average_split(recorded, strategy)
-        notes.append(f"{plain(recorded.quantize(Decimal('0.01')))} tasks on average (recorded)")
+        recorded_note = f"{plain(recorded.quantize(Decimal('0.01')))} tasks on average (recorded)"
+        notes.append(recorded_note)
     components = Components(resource, ctx)
     region = resource.region
     other = sum(n for p, n in split.items() if p not in ("FARGATE", "FARGATE_SPOT"))
@@ -434,11 +435,11 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
             for provider, price in hourly.items()
             if counts.get(provider)
         )
-        running = (
-            f"{plain(recorded.quantize(Decimal('0.01')))} task(s) on average"
-            if recorded is not None
-            else f"{desired} task(s)"
-        )
+        running = f"{desired} task(s)"
+        if recorded is not None and recorded >= 0:
+            running = f"{plain(recorded.quantize(Decimal('0.01')))} task(s) on average (recorded)"
+            # The summary says it: the note would repeat it.
+            notes.remove(recorded_note)
         details["summary"] = (
             f"{running} of {plain(vcpu)} vCPU / {plain(memory_gb)} GB {size.arch}; "
             f"per task-month: {per_task}"
