@@ -123,7 +123,10 @@ def test_html_is_self_contained(report: Report) -> None:
     assert "@import" not in html and "url(" not in html
     external = set(re.findall(r"https?://[^\s\"'<>]+", html))
     assert external <= {"http://www.w3.org/2000/svg"}
-    assert html.count('<svg class="chart"') == 4 + len(
+    breakevens = sum(1 for f in report.findings
+                     if f.analyzer == "serverless" and "curve" in f.evidence)
+    assert breakevens == 1
+    assert html.count('<svg class="chart"') == 4 + breakevens + len(
         {(r.address, m.metric) for r in report.load.resources for m in r.metrics})
     assert report.catalog.date in html and report.catalog.source in html
 
@@ -192,3 +195,30 @@ def test_table_lists_every_unpriced_resource_even_past_the_cut() -> None:
     text = render(huge, "table")
     assert lost.address in text and "no catalog price in mars-1" in text
     assert "… 4 more resources" in text
+
+
+def test_replays_show_every_policy_and_the_break_even_in_every_format(report: Report) -> None:
+    replay = next(f for f in report.findings if f.analyzer == "autoscaling")
+    curve = next(f for f in report.findings if f.analyzer == "serverless")
+    for fmt in ("table", "markdown", "html"):
+        text = render(report, fmt)
+        for row in replay.evidence["replay"]:
+            assert row["label"] in text
+            assert f"{Decimal(row['task_hours']):,.1f}" in text
+            assert f"{row['breach_minutes']} ({row['breach_share']:.2%})" in text
+        for point in curve.evidence["curve"]["points"]:
+            assert f"{point['monthly_requests']:,}" in text
+    html = render(report, "html")
+    assert "break-even 1.84M" in html and "today 3.15M" in html
+    # The today marker sits on the curve's x axis between its first and last volume.
+    assert html.count('class="marker"') == 2
+
+
+def test_replay_evidence_from_an_older_report_is_skipped_not_guessed(report: Report) -> None:
+    from leanstack.report._simulations import break_evens, replays
+
+    broken = report.model_copy(update={"findings": [
+        f.model_copy(update={"evidence": {"replay": [{"label": "current"}], "curve": {}}})
+        for f in report.findings]})
+    assert replays(broken) == [] and break_evens(broken) == []
+    assert "Replays of the recorded load" not in render(broken, "html")

@@ -149,3 +149,31 @@ def test_provisioned_concurrency_adds_its_hourly_charge() -> None:
     assert float(warm.current.lambda_cost - plain.current.lambda_cost) == pytest.approx(
         extra, rel=1e-6
     )
+
+
+def test_fargate_grows_with_the_volume_past_the_configured_max_capacity() -> None:
+    # Today the service needs about 2 tasks of a max of 4. At 100x the volume the same work
+    # needs about 100 x as many tasks; a curve that kept max_capacity at 4 would price a fleet
+    # that cannot serve it.
+    req_price, gbs_price, vcpu_price, gb_price = _catalog_prices()
+    rpm = np.full(MINUTES, 100.0)
+    load = Load.from_utilization(np.full(MINUTES, 50.0), tasks=2, task_cpu_units=512)
+    cfg = ServiceConfig(
+        task_cpu_units=512, task_memory_mib=1024, min_capacity=1, max_capacity=4, desired=2
+    )
+    result = lambda_breakeven(
+        load,
+        cfg,
+        TargetTrackingPolicy(target=50.0),
+        rpm,
+        DurationProfile(mean_s=0.2, p95_s=0.2),
+        setup=LambdaSetup(memory_mb=512, front=Front.NONE),
+        factors=[1.0, 100.0],
+        fargate_has_alb=False,
+    )
+    assert result is not None
+    by_volume = sorted(result.points, key=lambda p: p.monthly_requests)
+    task_month = (0.5 * vcpu_price + 1 * gb_price) * 730
+    # 0.5 vCPU of demand per task-equivalent at 50% target: 2 tasks today, 200 at 100x.
+    assert float(by_volume[0].fargate_cost) == pytest.approx(2 * task_month, rel=0.02)
+    assert float(by_volume[1].fargate_cost) == pytest.approx(200 * task_month, rel=0.02)

@@ -140,8 +140,18 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             return
         evidence: dict[str, Any] = {
             "cpu": win.evidence(unit="%"),
-            "replay": [r.to_json() for r in rows],
+            # Current and lower-target rows keep the configured capacity range.
+            "replay": [
+                {
+                    **r.to_json(),
+                    "min_capacity": scaling.config.min_capacity,
+                    "max_capacity": scaling.config.max_capacity,
+                }
+                for r in rows
+            ],
             "policy": policy_address,
+            "breach_threshold": settings.breach_threshold,
+            "max_breach_share": settings.max_breach_share,
             "model": "leanstack.simulate (minute-by-minute target tracking, 3/15 datapoint alarms)",
             "policies_without_alarm": silent,
         }
@@ -206,6 +216,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 "label": "optimizer",
                 "target": chosen.policy.target,
                 "min_capacity": chosen.config.min_capacity,
+                "max_capacity": chosen.config.max_capacity,
                 "task_hours": evidence["optimizer"]["task_hours"],
                 "monthly_cost": evidence["optimizer"]["monthly_cost"],
                 "breach_minutes": best.breach_minutes,

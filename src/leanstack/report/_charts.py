@@ -14,6 +14,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from leanstack.report._format import number, phase_range, usd
+from leanstack.report._simulations import BreakEven
 from leanstack.report._types import MetricLoad, PhaseOut, Report
 
 # One colour per service, in the order services are listed; the same everywhere in the page.
@@ -28,6 +29,8 @@ SAVE = "#2e8b57"
 AFTER = "#d9480f"
 BEFORE = "#1f2933"
 TARGET = "#8a5cb8"
+LAMBDA = "#e08a2c"
+FARGATE = "#3566a8"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
 
 
@@ -300,3 +303,86 @@ def load_chart(address: str, metric: MetricLoad, *, width: int = 860,
     title = (f"{address} {metric.metric}: hourly max against capacity, "
              f"{metric.window.days:.1f} days")
     return _svg(width, height, title, "".join(parts))
+
+
+def breakeven_chart(curve: BreakEven, *, width: int = 860, height: int = 280) -> Markup:
+    """Monthly cost on Lambda and on Fargate over request volume, both axes on a log scale (the
+    curves span decades), with today's volume and the break-even volume marked."""
+    left, right, top, bottom = 64, 150, 14, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    volumes = [p.monthly_requests for p in curve.points]
+    costs = [float(c) for p in curve.points for c in (p.lambda_monthly, p.fargate_monthly)]
+    x_lo, x_hi = math.log10(min(volumes)), math.log10(max(volumes))
+    y_lo = math.floor(math.log10(max(min(costs), 0.01)))
+    y_hi = math.log10(max(max(costs), 0.01) * 1.1)
+
+    def x(volume: float) -> float:
+        return left + (math.log10(volume) - x_lo) / ((x_hi - x_lo) or 1.0) * plot_w
+
+    def y(value: float) -> float:
+        level = math.log10(max(value, 10.0**y_lo))
+        return top + plot_h - (level - y_lo) / ((y_hi - y_lo) or 1.0) * plot_h
+
+    parts: list[str] = []
+    decades = y_hi - y_lo
+    steps = (1, 2, 5) if decades <= 3 else (1,)
+    decade = y_lo
+    while decade <= y_hi:
+        for step in steps:
+            level = step * 10.0**decade
+            if math.log10(level) > y_hi:
+                break
+            parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(level):.1f}" '
+                         f'y2="{y(level):.1f}" stroke="{GRID}"/>')
+            parts.append(_text(left - 6, y(level) + 4, f"${level:,.0f}" if level >= 1 else
+                               f"${level:.2f}", size=10, anchor="end", fill=MUTED))
+        decade += 1
+    tick = math.ceil(x_lo - 1e-9)
+    while tick <= x_hi + 1e-9:
+        parts.append(_text(x(10**tick), height - 14, _volume(10**tick), size=10,
+                           anchor="middle", fill=MUTED))
+        tick += 1
+    parts.append(_text(left + plot_w / 2, height - 1, "requests a month (log scale)", size=10,
+                       anchor="middle", fill=MUTED))
+    series = (("Lambda", LAMBDA, [float(p.lambda_monthly) for p in curve.points]),
+              ("Fargate", FARGATE, [float(p.fargate_monthly) for p in curve.points]))
+    ends: list[tuple[float, str, str]] = []
+    for name, colour, values in series:
+        points = " ".join(f"{x(v):.1f},{y(c):.1f}" for v, c in zip(volumes, values, strict=True))
+        parts.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" '
+                     f'points="{points}"><title>{escape(name)}</title></polyline>')
+        ends.append((y(values[-1]), f"{name} {usd(Decimal(str(values[-1])))}", colour))
+    ends.sort()
+    placed: list[float] = []
+    for yy, text, colour in ends:
+        at = max(yy, placed[-1] + 14) if placed else yy
+        placed.append(at)
+        parts.append(_text(left + plot_w + 8, at + 4, text, size=11, fill=colour, weight="600"))
+    marks = [(curve.monthly_requests, f"today {_volume(curve.monthly_requests)}", INK, "")]
+    if curve.break_even_requests:
+        marks.append((curve.break_even_requests,
+                      f"break-even {_volume(curve.break_even_requests)}", MUTED,
+                      ' stroke-dasharray="4 3"'))
+    # The leftmost mark is labelled on its left, the other on its right: they never overlap.
+    marks.sort()
+    for index, (volume, label, colour, dash) in enumerate(marks):
+        if not min(volumes) <= volume <= max(volumes):
+            continue
+        xx = x(volume)
+        parts.append(f'<line class="marker" x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" '
+                     f'y2="{top + plot_h}" stroke="{colour}" stroke-width="1.2"{dash}/>')
+        left_side = index == 0 and len(marks) > 1
+        parts.append(_text(xx - 4 if left_side else xx + 4, top + 12, label, size=11,
+                           anchor="end" if left_side else "start", fill=colour))
+    title = (f"{curve.address}: monthly cost on Lambda and on Fargate by request volume; "
+             f"today {_volume(curve.monthly_requests)} requests a month")
+    return _svg(width, height, title, "".join(parts))
+
+
+def _volume(value: float) -> str:
+    if value >= 1_000_000:
+        text = f"{value / 1_000_000:.2f}".rstrip("0").rstrip(".")
+        return f"{text}M"
+    if value >= 1_000:
+        return f"{value / 1_000:.0f}k"
+    return f"{value:.0f}"

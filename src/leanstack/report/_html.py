@@ -31,6 +31,7 @@ from leanstack.report._format import (
     value_text,
     window_text,
 )
+from leanstack.report._simulations import break_evens, policy_text, replays
 from leanstack.report._types import MetricLoad, Report
 
 # Bars beyond this many resources are folded into one "other resources" bar.
@@ -122,6 +123,9 @@ def render_html(report: Report) -> str:
         findings=sorted(report.findings, key=lambda f: (f.address, f.analyzer)),
         reduction=reduction, stack_name=stack_name, bucket_text=_bucket_text(report),
         top=top_recommendations(report),
+        replays=replays(report), break_evens=break_evens(report),
+        policy_text=policy_text, breakeven_chart=_charts.breakeven_chart,
+        breach_threshold=_breach_threshold(report),
         rec_index={rec.id: i for i, rec in enumerate(report.recommendations, start=1)},
     )
 
@@ -136,3 +140,13 @@ def _bucket_text(report: Report) -> str:
     if seconds % 3600 == 0:
         return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
     return f"{seconds} s"
+
+
+def _breach_threshold(report: Report) -> str:
+    """The SLO threshold the autoscaling replays used (90 unless set otherwise)."""
+    for finding in report.findings:
+        if finding.analyzer == "autoscaling":
+            value = finding.evidence.get("breach_threshold")
+            if isinstance(value, int | float):
+                return f"{value:g}"
+    return "90"

@@ -27,6 +27,7 @@ from leanstack.report._format import (
     usd_range,
     window_text,
 )
+from leanstack.report._simulations import break_evens, policy_text, replays, requests_text
 from leanstack.report._types import RecommendationOut, Report
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -229,6 +230,47 @@ def _findings_section(report: Report) -> _Section:
     )
 
 
+def _replays_section(report: Report) -> _Section | None:
+    items: list[str] = []
+    for rp in replays(report):
+        rows = "".join(
+            f"| {_cell(row.label)} | {_cell(policy_text(row))} | {row.task_hours:,.1f} | "
+            f"{usd(row.monthly_cost)} | {row.breach_minutes} ({row.breach_share:.2%}) |\n"
+            for row in rp.rows
+        )
+        items.append(
+            f"**`{_cell(rp.address, 150)}`: autoscaling policy**\n\n"
+            "| Replay | Policy | Task-hours | Monthly | Breach minutes |\n"
+            f"|---|---|---:|---:|---:|\n{rows}\n{_cell(rp.summary, 800)}\n\n"
+        )
+    for be in break_evens(report):
+        rows = "".join(
+            f"| {p.monthly_requests:,} | {usd(p.lambda_monthly)} | {usd(p.fargate_monthly)} |"
+            + (" ← today |" if p.monthly_requests == be.monthly_requests else " |")
+            + "\n"
+            for p in be.points
+        )
+        where = (
+            f"break-even {requests_text(be.break_even_requests)} requests/month"
+            if be.break_even_requests
+            else "no break-even in the range"
+        )
+        items.append(
+            f"**`{_cell(be.address, 150)}`: Lambda or Fargate** (today "
+            f"{requests_text(be.monthly_requests)} requests/month: Lambda "
+            f"{usd(be.lambda_monthly)}, Fargate {usd(be.fargate_monthly)}; {where})\n\n"
+            "| Requests/month | Lambda | Fargate | |\n|---:|---:|---:|---|\n"
+            f"{rows}\n"
+        )
+    if not items:
+        return None
+    return _Section(
+        what="replays",
+        head="<details><summary><b>Replays of the recorded load</b></summary>\n\n",
+        items=items,
+    )
+
+
 def _load_section(report: Report) -> _Section:
     items = []
     for r in report.load.resources:
@@ -319,6 +361,7 @@ def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> st
     summary = _escape_dollars(_summary(report))
     sections = [
         _recommendations_section(report),
+        *[s for s in (_replays_section(report),) if s is not None],
         _cost_section(report),
         _findings_section(report),
         _load_section(report),

@@ -31,6 +31,7 @@ from leanstack.report._format import (
     value_text,
     window_text,
 )
+from leanstack.report._simulations import break_evens, policy_text, replays, requests_text
 from leanstack.report._types import Report
 from leanstack.report.estimate import unit_price
 
@@ -236,6 +237,30 @@ def _recommendations(report: Report) -> list[RenderableType]:
     return out
 
 
+def _replays(report: Report) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for rp in replays(report):
+        table = _table(f"Autoscaling replay: {rp.address}", ("Replay", "left"),
+                       ("Policy", "left"), ("Task-hours", "right"), ("Monthly", "right"),
+                       ("Breach minutes", "right"))
+        for row in rp.rows:
+            table.add_row(row.label, policy_text(row), f"{row.task_hours:,.1f}",
+                          usd(row.monthly_cost),
+                          f"{row.breach_minutes} ({row.breach_share:.2%})")
+        out.append(Group(table, Text(rp.summary, style="dim")))
+    for be in break_evens(report):
+        table = _table(f"Lambda or Fargate: {be.address}", ("Requests/month", "right"),
+                       ("Lambda", "right"), ("Fargate", "right"), ("", "left"))
+        for p in be.points:
+            mark = "← today" if p.monthly_requests == be.monthly_requests else ""
+            table.add_row(f"{p.monthly_requests:,}", usd(p.lambda_monthly),
+                          usd(p.fargate_monthly), mark)
+        where = (f"break-even at {requests_text(be.break_even_requests)} requests/month"
+                 if be.break_even_requests else "no break-even in the range")
+        out.append(Group(table, Text(f"{where}. {be.summary}", style="dim")))
+    return out
+
+
 def _findings(report: Report) -> RenderableType:
     table = _table("Findings", ("Resource", "left"), ("Analyzer", "left"), ("Status", "left"),
                    ("Summary", "left"))
@@ -298,7 +323,7 @@ def render_table(report: Report, *, color: bool = False) -> str:
                       force_terminal=color, highlight=False, emoji=False, legacy_windows=False)
     console.print(_summary(report))
     blocks: list[RenderableType] = [*_cost(report), _phases(report), *_recommendations(report),
-                                    _findings(report)]
+                                    *_replays(report), _findings(report)]
     if report.load.resources:
         blocks.append(_load(report))
     blocks.extend(_monitoring(report))

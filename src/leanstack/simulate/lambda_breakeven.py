@@ -397,6 +397,18 @@ def lambda_breakeven(
     )
     if static:
         arrays = replace(arrays, min_capacity=np.full((1, 1), float(max(config.desired, 1))))
+    else:
+        # The same work at f x the volume: max_capacity grows with it, or the curve would price
+        # a capped fleet that cannot serve the load (cheap only because it falls short).
+        peak = float(demand.max()) if demand.size else 0.0
+        per_task = config.task_vcpu * target / 100.0
+        needed = [math.ceil(2.0 * f * peak / per_task) + 1 for f in factor_list]
+        arrays = replace(
+            arrays,
+            max_capacity=np.array(
+                [[float(max(config.max_capacity, n))] for n in needed], dtype=np.float64
+            ),
+        )
     batch = replay_target_tracking(
         scaled,
         arrays,
