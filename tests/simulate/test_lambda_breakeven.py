@@ -155,7 +155,7 @@ def test_fargate_grows_with_the_volume_past_the_configured_max_capacity() -> Non
     # Today the service needs about 2 tasks of a max of 4. At 100x the volume the same work
     # needs about 100 x as many tasks; a curve that kept max_capacity at 4 would price a fleet
     # that cannot serve it.
-    req_price, gbs_price, vcpu_price, gb_price = _catalog_prices()
+    _, _, vcpu_price, gb_price = _catalog_prices()
     rpm = np.full(MINUTES, 100.0)
     load = Load.from_utilization(np.full(MINUTES, 50.0), tasks=2, task_cpu_units=512)
     cfg = ServiceConfig(
