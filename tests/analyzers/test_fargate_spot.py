@@ -146,3 +146,48 @@ def test_long_queue_jobs_are_a_risk() -> None:
     assert rec is not None
     assert any("300 s" in r and "aws_sqs_queue.jobs" in r for r in rec.risks)
     assert rec.confidence.value == "low"
+
+
+def _busy_service_ctx() -> object:
+    # 4 tasks at 80% CPU: one lost task pushes the rest to 100% until it is replaced.
+    return context(
+        fargate_service(512, 1024, desired=4),
+        metrics(
+            series(SVC, "CPUUtilization", np.full(MINUTES_14D, 80.0)),
+            series(SVC, "RunningTaskCount", np.full(MINUTES_14D, 4.0)),
+        ),
+    )
+
+
+def test_stress_replay_counts_interruptions_and_what_they_cost_the_slo() -> None:
+    finding = one(run("fargate_spot", _busy_service_ctx()), address=SVC)
+    rec = finding.recommendation
+    assert rec is not None
+    stress = rec.evidence["stress_replay"]
+    # 4 tasks split base 1 + weights 1:3 -> 2 on-demand, 2 Spot: 2 x 14 task-days at one
+    # interruption a task-day is 28 expected.
+    assert 25 <= stress["interruptions"] <= 60
+    assert stress["breach_minutes_on_demand"] == 0
+    # Each interruption leaves 3 tasks for 4 tasks' work (107% > 90%) until the replacement
+    # starts 5 minutes later plus the start latency.
+    assert stress["breach_minutes_spot"] >= 5 * stress["interruptions"]
+    assert stress["breach_share_added"] > 0.001
+    assert any("Stress replay" in r and "more than the 0.1%" in r for r in rec.risks)
+    # The replayed Spot cost agrees with the analytic split (Spot tasks are billed while
+    # replacements start, so within a few percent).
+    assert float(stress["monthly_cost_spot"]) == pytest.approx(
+        float(rec.monthly_cost_after), rel=0.05
+    )
+
+
+def test_no_stress_replay_when_disabled_or_without_cpu() -> None:
+    off = one(
+        run("fargate_spot", _busy_service_ctx(), stress_interruptions_per_task_day=0), address=SVC
+    )
+    assert off.recommendation is not None and "stress_replay" not in off.recommendation.evidence
+    tasks = np.full(MINUTES_14D, 4.0)
+    ctx = context(
+        fargate_service(512, 1024, desired=4), metrics(series(SVC, "RunningTaskCount", tasks))
+    )
+    plain = one(run("fargate_spot", ctx), address=SVC)
+    assert plain.recommendation is not None and "stress_replay" not in plain.recommendation.evidence

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 from pydantic import Field
@@ -52,6 +54,52 @@ class FargateSpotSettings(AnalyzerSettings):
         (), description="Service addresses that hold state and must not run on Spot."
     )
     lookback_days: float = Field(14.0, gt=0, description="Days of RunningTaskCount to read.")
+    stress_interruptions_per_task_day: float = Field(
+        1.0,
+        ge=0,
+        description="Spot interruptions per Spot task per day in the stress replay (AWS "
+        "publishes no Fargate Spot interruption rate; one a day is a pessimistic stress).",
+    )
+    stress_replacement_minutes: int = Field(
+        5,
+        ge=0,
+        description="Minutes before an interrupted Spot task is replaced in the stress replay "
+        "(replacements wait for Spot capacity; there is no fallback to on-demand).",
+    )
+    max_breach_share: float = Field(
+        0.001,
+        ge=0,
+        le=1,
+        description="Share of minutes above 90% CPU the stress replay may add before Spot is "
+        "reported as a risk to the SLO.",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StressReplay:
+    """The recorded load replayed on-demand and on the proposed Spot split, interrupted."""
+
+    days: float
+    interruptions: int
+    breach_minutes_on_demand: int
+    breach_minutes_spot: int
+    breach_share_added: float
+    monthly_cost_on_demand: Decimal
+    monthly_cost_spot: Decimal
+    spot_task_hours: Decimal
+
+    def to_json(self) -> dict[str, object]:
+        """Evidence form (money and hours as decimal strings)."""
+        return {
+            "days": self.days,
+            "interruptions": self.interruptions,
+            "breach_minutes_on_demand": self.breach_minutes_on_demand,
+            "breach_minutes_spot": self.breach_minutes_spot,
+            "breach_share_added": self.breach_share_added,
+            "monthly_cost_on_demand": str(self.monthly_cost_on_demand),
+            "monthly_cost_spot": str(self.monthly_cost_spot),
+            "spot_task_hours": str(self.spot_task_hours),
+        }
 
 
 def split_tasks(tasks: int, base: int, od_weight: int, spot_weight: int) -> tuple[int, int]:
@@ -221,6 +269,21 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
                 "can outlast the 2-minute warning, so it must checkpoint or be safe to retry "
                 "(an interrupted job reappears after the visibility timeout)."
             )
+        stress = self._stress_replay(svc, ctx, s)
+        if stress is not None:
+            evidence["stress_replay"] = stress.to_json()
+            risks.append(
+                f"Stress replay of the recorded load at {s.stress_interruptions_per_task_day:g} "
+                f"interruption(s) per Spot task a day, replaced after "
+                f"{s.stress_replacement_minutes} min: {stress.interruptions} interruptions, "
+                f"{stress.breach_minutes_spot} minute(s) above 90% CPU against "
+                f"{stress.breach_minutes_on_demand} on-demand"
+                + (
+                    f" (adds more than the {s.max_breach_share:.1%} of minutes allowed)."
+                    if stress.breach_share_added > s.max_breach_share
+                    else "."
+                )
+            )
         if svc.arch == "arm64":
             risks.append(
                 "Fargate Spot on ARM64: AWS documents disagree (the older user guide says not "
@@ -257,6 +320,68 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             f"${rec.monthly_savings:.2f}/month at the observed Spot rate (Spot prices move).",
             evidence,
             rec,
+        )
+
+    @staticmethod
+    def _stress_replay(
+        svc: FargateService, ctx: AnalysisContext, s: FargateSpotSettings
+    ) -> StressReplay | None:
+        """Replay the recorded CPU on-demand and with the proposed Spot split under a seeded
+        interruption process; None without a CPU series or a price."""
+        from dataclasses import replace
+
+        from leanstack.analyzers._replay import service_load
+        from leanstack.simulate.ecs import simulate
+        from leanstack.simulate.policies import CapacityProviderItem, SimulationSettings
+        from leanstack.simulate.pricing import fargate_rates
+        from leanstack.simulate.terraform import policies_from_terraform
+
+        cpu = ctx.series(svc.service.address, "CPUUtilization", ("Average",))
+        if cpu is None or s.stress_interruptions_per_task_day <= 0:
+            return None
+        scaling = policies_from_terraform(svc.service, ctx.resources)
+        config = scaling.config
+        load = service_load(
+            ctx, svc.service.address, cpu, s.lookback_days, config.task_vcpu, config.desired
+        ).load
+        if load.minutes < 60:
+            return None
+        on_demand = replace(config, capacity_strategy=())
+        spot = replace(
+            config,
+            capacity_strategy=tuple(
+                CapacityProviderItem(provider=i.provider, weight=i.weight, base=i.base)
+                for i in _strategy(s.on_demand_base, s.on_demand_weight, s.spot_weight)
+            ),
+        )
+        calm = SimulationSettings(record_series=False)
+        # A fixed seed: the same stack gives the same report.
+        stressed = replace(
+            calm,
+            spot_interruptions_per_task_hour=s.stress_interruptions_per_task_day / 24.0,
+            spot_replacement_latency_s=s.stress_replacement_minutes * 60,
+            seed=0,
+        )
+        rates, _ = fargate_rates(config.region, config.arch, ctx.catalog)
+        if rates is None or rates.spot_vcpu_hour is None:
+            return None
+        base = simulate(
+            load, on_demand, scaling.policies, scaling.scheduled, settings=calm, rates=rates
+        )
+        hit = simulate(
+            load, spot, scaling.policies, scaling.scheduled, settings=stressed, rates=rates
+        )
+        return StressReplay(
+            days=round(load.minutes / 1440, 1),
+            interruptions=hit.spot_interruptions,
+            breach_minutes_on_demand=base.breach_minutes,
+            breach_minutes_spot=hit.breach_minutes,
+            breach_share_added=round(
+                max(0, hit.breach_minutes - base.breach_minutes) / max(load.minutes, 1), 6
+            ),
+            monthly_cost_on_demand=base.monthly_cost.quantize(Decimal("0.01")),
+            monthly_cost_spot=hit.monthly_cost.quantize(Decimal("0.01")),
+            spot_task_hours=(Decimal(hit.task_minutes_spot) / 60).quantize(Decimal("0.1")),
         )
 
     @staticmethod
