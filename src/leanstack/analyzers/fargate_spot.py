@@ -131,7 +131,8 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
     name = "fargate_spot"
     title = "Fargate Spot"
     applies_to = frozenset({"aws_ecs_service"})
-    needs = frozenset({"RunningTaskCount"})
+    # CPUUtilization feeds the stress replay only; without it the split is still priced.
+    needs = frozenset({"RunningTaskCount", "CPUUtilization"})
     settings_model = FargateSpotSettings
 
     def analyze_resource(
