@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from leanstack.model.issues import Issue, IssueCode, Severity
-from leanstack.model.money import HOURS_PER_MONTH, money_str
-from leanstack.simulate.bounds import billed_from_launch, hourly_oracle, reactive_bound
+from leanstack.model.money import money_str
+from leanstack.simulate.bounds import clairvoyant, hourly_oracle, reactive_bound
 from leanstack.simulate.ecs import Load, SimulationResult, simulate
 from leanstack.simulate.optimizer import (
     Candidate,
@@ -201,25 +201,20 @@ def oracle(
     billed count at minute s is the largest need over [s, s + latency].
     """
     settings = settings or SimulationSettings()
-    latency = settings.start_latency_min
-    best: OracleResult | None = None
-    hours = Decimal(max(load.minutes, 1)) / Decimal(60)
-    demand = np.nan_to_num(load.demand_vcpu, nan=0.0)
-    for cpu, mem in _sizes(config, sizes):
-        per_task = cpu / 1024.0 * settings.breach_threshold / 100.0
-        need = np.maximum(np.ceil(demand / per_task - 1e-9), min_capacity)
-        task_minutes = int(billed_from_launch(need, latency).sum())
-        cost = rates.task_minute(cpu, mem) * task_minutes
-        result = OracleResult(
-            monthly_cost=cost * HOURS_PER_MONTH / hours,
-            task_minutes=task_minutes,
-            task_cpu_units=cpu,
-            task_memory_mib=mem,
-        )
-        if best is None or result.monthly_cost < best.monthly_cost:
-            best = result
-    assert best is not None
-    return best
+    floor = clairvoyant(
+        load,
+        _sizes(config, sizes),
+        rates=rates,
+        breach_threshold=settings.breach_threshold,
+        start_latency_min=settings.start_latency_min,
+        min_capacity=min_capacity,
+    )
+    return OracleResult(
+        monthly_cost=floor.monthly_cost,
+        task_minutes=floor.task_minutes,
+        task_cpu_units=floor.task_cpu_units,
+        task_memory_mib=floor.task_memory_mib,
+    )
 
 
 def static_size(

@@ -96,7 +96,24 @@ def _monthly(rates: FargateRates, cpu: int, mem: int, task_minutes: int, minutes
     return rates.task_minute(cpu, mem) * task_minutes * HOURS_PER_MONTH / hours
 
 
-def hourly_oracle(
+def _held_per_block(need: FloatArray, block: int, offset: int) -> FloatArray:
+    """Each clock-aligned block of `block` minutes held at its peak; `offset` is how many
+    minutes of the first block had passed when the series starts."""
+    n = need.size
+    counts = np.empty(n)
+    head = min((block - offset % block) % block, n)
+    if head:
+        counts[:head] = need[:head].max()
+    body = need[head:]
+    whole = body.size // block * block
+    if whole:
+        counts[head : head + whole] = body[:whole].reshape(-1, block).max(axis=1).repeat(block)
+    if body.size > whole:
+        counts[head + whole :] = body[whole:].max()
+    return counts
+
+
+def clairvoyant(
     load: Load,
     sizes: Sequence[tuple[int, int]],
     *,
@@ -104,30 +121,29 @@ def hourly_oracle(
     breach_threshold: float = 90.0,
     start_latency_min: int = 1,
     min_capacity: int = 1,
+    block_minutes: int = 1,
 ) -> Bound:
-    """The cheapest capacity set once per clock hour (UTC) that keeps every minute at or under
-    the breach threshold: a perfect forecast at predictive scaling's one-hour granularity."""
+    """The cheapest capacity that keeps every minute at or under the breach threshold, knowing
+    the future, set once per clock-aligned block of `block_minutes` (1: every minute, the
+    oracle; 60: every clock hour, a perfect hourly forecast). Tasks bill from their launch."""
+    if not sizes:
+        raise ValueError("no task size to price")
     demand = np.nan_to_num(load.demand_vcpu, nan=0.0)
     n = demand.size
-    offset = load.start.minute
+    offset = (load.start.hour * 60 + load.start.minute) % max(block_minutes, 1)
     best: Bound | None = None
     for cpu, mem in sizes:
         need = _need(demand, cpu / 1024.0, breach_threshold, min_capacity)
-        # Blocks end on clock hours: the first block is the rest of the starting hour.
-        head = (60 - offset) % 60
-        counts = np.empty(n)
-        if head:
-            counts[:head] = need[:head].max(initial=0.0)
-        body = need[head:]
-        whole = body.size // 60 * 60
-        if whole:
-            counts[head : head + whole] = body[:whole].reshape(-1, 60).max(axis=1).repeat(60)
-        if body.size > whole:
-            counts[head + whole :] = body[whole:].max()
+        counts = need if block_minutes <= 1 or n == 0 else _held_per_block(
+            need, block_minutes, offset
+        )
         billed = int(billed_from_launch(counts, start_latency_min).sum())
+        per = "clairvoyant" if block_minutes <= 1 else "clairvoyant per clock hour"
+        if block_minutes not in (1, 60):
+            per = f"clairvoyant per {block_minutes} min"
         bound = Bound(
-            name="hourly-oracle",
-            detail=f"clairvoyant per clock hour, {cpu}/{mem}",
+            name="oracle" if block_minutes <= 1 else "hourly-oracle",
+            detail=f"{per}, {cpu}/{mem}",
             monthly_cost=_monthly(rates, cpu, mem, billed, n),
             task_minutes=billed,
             breach_minutes=0,
@@ -138,6 +154,28 @@ def hourly_oracle(
             best = bound
     assert best is not None
     return best
+
+
+def hourly_oracle(
+    load: Load,
+    sizes: Sequence[tuple[int, int]],
+    *,
+    rates: FargateRates,
+    breach_threshold: float = 90.0,
+    start_latency_min: int = 1,
+    min_capacity: int = 1,
+) -> Bound:
+    """The clairvoyant capacity set once per clock hour (UTC): a perfect forecast at
+    predictive scaling's one-hour granularity."""
+    return clairvoyant(
+        load,
+        sizes,
+        rates=rates,
+        breach_threshold=breach_threshold,
+        start_latency_min=start_latency_min,
+        min_capacity=min_capacity,
+        block_minutes=60,
+    )
 
 
 class _Best:
