@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
+from sim_helpers import START, Lanes, config, load_of, noisy_load
 
 from leanstack.model.issues import Issue
 from leanstack.simulate import (
@@ -25,25 +26,6 @@ from leanstack.simulate import (
 from leanstack.simulate.policies import Deployment
 from leanstack.simulate.schedule import deployment_mask
 from leanstack.simulate.vector import CandidateArrays, replay_target_tracking
-
-START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
-CPU = 1024  # 1 vCPU tasks keep the arithmetic readable
-
-
-def load_of(util: list[float] | np.ndarray, tasks: int, start: datetime = START) -> Load:
-    return Load.from_utilization(
-        np.asarray(util, dtype=float), tasks=tasks, task_cpu_units=CPU, start=start
-    )
-
-
-def config(desired: int, low: int = 1, high: int = 20) -> ServiceConfig:
-    return ServiceConfig(
-        task_cpu_units=CPU,
-        task_memory_mib=2048,
-        min_capacity=low,
-        max_capacity=high,
-        desired=desired,
-    )
 
 
 def frozen_between(first: int, stop: int) -> SimulationSettings:
@@ -151,17 +133,8 @@ def test_step_scaling_scale_in_is_frozen_too() -> None:
 # --------------------------------------------------------------------------- batch replay
 
 
-def _noisy_load(minutes: int, seed: int) -> Load:
-    rng = np.random.default_rng(seed)
-    t = np.arange(minutes)
-    util = 45 + 35 * np.sin(t / 150) + rng.normal(0, 8, minutes) + (rng.random(minutes) < 0.01) * 50
-    util = np.clip(util, 0, 100)
-    util[500:515] = np.nan
-    return Load.from_utilization(util, tasks=4, task_cpu_units=512, start=START)
-
-
 def test_batch_replay_matches_simulate_with_deployments() -> None:
-    load = _noisy_load(2 * 1440, seed=7)
+    load = noisy_load(2 * 1440, seed=7, period=150, noise=8, gap=(500, 515), start=START)
     deployments = (
         Deployment(name="every-5h", schedule="rate(5 hours)", duration_s=2400),
         Deployment(name="nightly", schedule="cron(30 22 * * ? *)", duration_s=1800),
@@ -170,44 +143,25 @@ def test_batch_replay_matches_simulate_with_deployments() -> None:
     issues: list[Issue] = []
     mask = deployment_mask(deployments, load.start, load.minutes, issues)
     assert not issues and 0 < mask.sum() < load.minutes
-    rng = np.random.default_rng(3)
-    k = 16
-    target = rng.choice([40.0, 55.0, 70.0, 85.0], k)
-    low = rng.choice([1.0, 2.0], k)
-    high = rng.choice([6.0, 12.0, 30.0], k)
-    out_cd = rng.choice([60, 300], k)
-    in_cd = rng.choice([60, 300, 900], k)
-    cpu = rng.choice([256, 512, 1024], k)
-    arrays = CandidateArrays(
-        target=target,
-        min_capacity=low,
-        max_capacity=high,
-        scale_out_cooldown_min=np.ceil(out_cd / 60),
-        scale_in_cooldown_min=np.ceil(in_cd / 60),
-        task_vcpu=cpu / 1024,
-        initial=np.full(k, 4.0),
-        scale_in=np.ones(k, bool),
+    lanes = Lanes.draw(
+        np.random.default_rng(3),
+        16,
+        targets=[40.0, 55.0, 70.0, 85.0],
+        lows=[1.0, 2.0],
+        highs=[6.0, 12.0, 30.0],
+        out_cds=[60, 300],
+        in_cds=[60, 300, 900],
+        cpus=[256, 512, 1024],
     )
+    arrays = lanes.arrays()
     batch = replay_target_tracking(
         load.demand_vcpu, arrays, start_latency_min=1, scale_in_frozen=mask
     )
     free = replay_target_tracking(load.demand_vcpu, arrays, start_latency_min=1)
     settings = SimulationSettings(record_series=False, deployments=deployments)
     held = 0
-    for lane in range(k):
-        cfg = ServiceConfig(
-            task_cpu_units=int(cpu[lane]),
-            task_memory_mib=2 * int(cpu[lane]),
-            min_capacity=int(low[lane]),
-            max_capacity=int(high[lane]),
-            desired=4,
-        )
-        policy = TargetTrackingPolicy(
-            target=float(target[lane]),
-            scale_out_cooldown_s=int(out_cd[lane]),
-            scale_in_cooldown_s=int(in_cd[lane]),
-        )
-        ref = simulate(load, cfg, [policy], settings=settings)
+    for lane in range(len(lanes)):
+        ref = simulate(load, lanes.config(lane), [lanes.policy(lane)], settings=settings)
         assert not ref.issues or all(i.where != "every-5h" for i in ref.issues)
         assert ref.task_minutes_on_demand == batch.task_minutes[lane], lane
         assert ref.breach_minutes == batch.breach_minutes[lane], lane

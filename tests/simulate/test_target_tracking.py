@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
+from sim_helpers import CPU, START, config, load_of
 
 from leanstack.catalog import embedded_catalog
 from leanstack.simulate import (
@@ -17,25 +18,6 @@ from leanstack.simulate import (
     compare_targets,
     simulate,
 )
-
-START = datetime(2026, 3, 2, tzinfo=UTC)
-CPU = 1024  # 1 vCPU tasks keep the arithmetic readable
-
-
-def load_of(util: list[float] | np.ndarray, tasks: int) -> Load:
-    return Load.from_utilization(
-        np.asarray(util, dtype=float), tasks=tasks, task_cpu_units=CPU, start=START
-    )
-
-
-def config(desired: int, low: int = 1, high: int = 20) -> ServiceConfig:
-    return ServiceConfig(
-        task_cpu_units=CPU,
-        task_memory_mib=2048,
-        min_capacity=low,
-        max_capacity=high,
-        desired=desired,
-    )
 
 
 def test_step_up_scales_out_on_the_third_datapoint_to_ceil_running_x_metric_over_target() -> None:

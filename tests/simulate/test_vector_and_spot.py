@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sim_helpers import Lanes, noisy_load
 
 from leanstack.simulate import (
     CapacityProviderItem,
     Load,
     ServiceConfig,
     SimulationSettings,
-    TargetTrackingPolicy,
     fargate_rates,
     simulate,
     split_table,
@@ -19,54 +19,27 @@ from leanstack.simulate import (
 from leanstack.simulate.vector import CandidateArrays, replay_target_tracking
 
 
-def _noisy_load(minutes: int, seed: int) -> Load:
-    rng = np.random.default_rng(seed)
-    t = np.arange(minutes)
-    util = (
-        45 + 35 * np.sin(t / 180) + rng.normal(0, 10, minutes) + (rng.random(minutes) < 0.01) * 50
-    )
-    util = np.clip(util, 0, 100)
-    util[300:320] = np.nan  # a gap: no datapoints, no scaling
-    return Load.from_utilization(util, tasks=4, task_cpu_units=512)
-
-
 def test_batch_replay_matches_reference_simulator_lane_by_lane() -> None:
-    load = _noisy_load(3 * 1440, seed=11)
-    rng = np.random.default_rng(5)
-    k = 24
-    target = rng.choice([40.0, 55.0, 70.0, 85.0], k)
-    low = rng.choice([1.0, 2.0, 3.0], k)
-    high = rng.choice([5.0, 8.0, 30.0], k)
-    out_cd = rng.choice([60, 120, 300], k)
-    in_cd = rng.choice([300, 900], k)
-    cpu = rng.choice([256, 512, 1024], k)
-    scale_in = rng.random(k) < 0.8
-    arrays = CandidateArrays(
-        target=target,
-        min_capacity=low,
-        max_capacity=high,
-        scale_out_cooldown_min=np.ceil(out_cd / 60),
-        scale_in_cooldown_min=np.ceil(in_cd / 60),
-        task_vcpu=cpu / 1024,
-        initial=np.full(k, 4.0),
-        scale_in=scale_in,
+    load = noisy_load(3 * 1440, seed=11)
+    lanes = Lanes.draw(
+        np.random.default_rng(5),
+        24,
+        targets=[40.0, 55.0, 70.0, 85.0],
+        lows=[1.0, 2.0, 3.0],
+        highs=[5.0, 8.0, 30.0],
+        out_cds=[60, 120, 300],
+        in_cds=[300, 900],
+        cpus=[256, 512, 1024],
+        scale_in_share=0.8,
     )
-    batch = replay_target_tracking(load.demand_vcpu, arrays, start_latency_min=1)
-    for lane in range(k):
-        cfg = ServiceConfig(
-            task_cpu_units=int(cpu[lane]),
-            task_memory_mib=2 * int(cpu[lane]),
-            min_capacity=int(low[lane]),
-            max_capacity=int(high[lane]),
-            desired=4,
+    batch = replay_target_tracking(load.demand_vcpu, lanes.arrays(), start_latency_min=1)
+    for lane in range(len(lanes)):
+        ref = simulate(
+            load,
+            lanes.config(lane),
+            [lanes.policy(lane)],
+            settings=SimulationSettings(record_series=False),
         )
-        policy = TargetTrackingPolicy(
-            target=float(target[lane]),
-            scale_out_cooldown_s=int(out_cd[lane]),
-            scale_in_cooldown_s=int(in_cd[lane]),
-            disable_scale_in=not bool(scale_in[lane]),
-        )
-        ref = simulate(load, cfg, [policy], settings=SimulationSettings(record_series=False))
         assert ref.task_minutes_on_demand == batch.task_minutes[lane], lane
         assert ref.breach_minutes == batch.breach_minutes[lane], lane
         assert math.isclose(ref.unmet_vcpu_hours * 60, batch.unmet_vcpu_minutes[lane], abs_tol=1e-6)
@@ -74,7 +47,7 @@ def test_batch_replay_matches_reference_simulator_lane_by_lane() -> None:
 
 
 def test_batch_replay_over_several_series_matches_one_at_a_time() -> None:
-    loads = [_noisy_load(1440, seed=s) for s in (1, 2, 3)]
+    loads = [noisy_load(1440, seed=s) for s in (1, 2, 3)]
     demand = np.stack([ld.demand_vcpu for ld in loads], axis=1)
     arrays = CandidateArrays(
         target=np.array([[50.0, 70.0]]),
