@@ -22,6 +22,7 @@ from leanstack.analyzers._ecs import fargate_service
 from leanstack.analyzers._replay import service_load
 from leanstack.model.findings import AttributeChange, Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.resource import Resource
+from leanstack.simulate.optimizer import DEFAULT_MIN_CAPACITY_FLOOR
 
 
 class AutoscalingSettings(DataGateSettings):
@@ -50,7 +51,7 @@ class AutoscalingSettings(DataGateSettings):
         True, description="Let the optimizer change min_capacity too."
     )
     min_capacity_floor: int = Field(
-        2,
+        DEFAULT_MIN_CAPACITY_FLOOR,
         ge=0,
         description="Lowest min_capacity proposed (two tasks survive the loss of one task or AZ).",
     )

@@ -29,6 +29,9 @@ from leanstack.simulate.vector import (
 )
 
 FARGATE_SIZES = FARGATE_TASK_SIZES
+# Two tasks survive the loss of one task or AZ: the lowest min capacity proposed for a
+# service that already runs at least two (analyze and backtest share it).
+DEFAULT_MIN_CAPACITY_FLOOR = 2
 
 
 def memory_for(cpu_units: int, memory_per_vcpu_mib: float) -> int:
@@ -68,7 +71,9 @@ class SearchSpace:
 
     `task_sizes` are (cpu units, memory MiB) pairs from the caller (the rightsizer); empty keeps
     the service's size. Stage 1 searches target x min x size with the first cooldown pair;
-    stage 2 tries every cooldown pair on the best `refine_top` of stage 1.
+    stage 2 tries every cooldown pair on the best `refine_top` of stage 1. No derived min
+    capacity goes below `min_capacity_floor` (two tasks survive the loss of one task or AZ;
+    `DEFAULT_MIN_CAPACITY_FLOOR` is what `analyze` uses).
     """
 
     targets: tuple[float, ...] = (40.0, 45.0, 50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0, 85.0, 90.0)
@@ -80,6 +85,7 @@ class SearchSpace:
     task_sizes: tuple[tuple[int, int], ...] = ()
     max_candidates: int = 200
     refine_top: int = 8
+    min_capacity_floor: int = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,13 +147,14 @@ def _sizes(config: ServiceConfig, space: SearchSpace) -> list[tuple[int, int]]:
 def _min_candidates(load: Load, vcpu: float, space: SearchSpace, threshold: float) -> list[int]:
     if space.min_capacities:
         return sorted(set(space.min_capacities))
+    floor = max(1, space.min_capacity_floor)
     data = load.demand_vcpu[~np.isnan(load.demand_vcpu)]
     if not data.size:
-        return [1]
-    out = {1}
+        return [floor]
+    out = {floor}
     for q in space.min_quantiles:
         level = float(np.percentile(data, q))
-        out.add(max(1, math.ceil(level / (vcpu * threshold / 100.0) - 1e-9)))
+        out.add(max(floor, math.ceil(level / (vcpu * threshold / 100.0) - 1e-9)))
     return sorted(out)
 
 

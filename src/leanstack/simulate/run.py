@@ -19,7 +19,12 @@ from leanstack.simulate.backtest import (
     compare_targets,
 )
 from leanstack.simulate.ecs import Load
-from leanstack.simulate.optimizer import SearchSpace, SloSettings, memory_for
+from leanstack.simulate.optimizer import (
+    DEFAULT_MIN_CAPACITY_FLOOR,
+    SearchSpace,
+    SloSettings,
+    memory_for,
+)
 from leanstack.simulate.policies import (
     Deployment,
     Policy,
@@ -51,6 +56,7 @@ class BacktestOptions:
     start_latency_s: int = 60
     slo: SloSettings = field(default_factory=SloSettings)
     deployments: tuple[Deployment, ...] = ()
+    min_capacity_floor: int = DEFAULT_MIN_CAPACITY_FLOOR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,13 +152,15 @@ def run_backtest(path: Path, options: BacktestOptions | None = None) -> Backtest
         )
         train_minutes = _train_minutes(s.minutes, options.train_days)
         sizes = candidate_sizes(config, options.candidate_cpu, s.memory_peak_pct)
+        # The same floor as analyze: never below two tasks for a service that runs two today.
+        floor = min(options.min_capacity_floor, config.min_capacity)
         result = backtest(
             load,
             config,
             policies,
             train_minutes=train_minutes,
             slo=options.slo,
-            space=SearchSpace(task_sizes=sizes),
+            space=SearchSpace(task_sizes=sizes, min_capacity_floor=floor),
             settings=settings,
         )
         results.append(result)
