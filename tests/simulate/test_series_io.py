@@ -173,6 +173,37 @@ def test_stack_with_metric_store_uses_terraform_policy(tmp_path: Path) -> None:
     assert {r["policy"] for r in data["rows"]} >= {"current", "optimizer", "oracle"}
 
 
+def test_backtest_keeps_analyzes_floor_of_two_tasks(tmp_path: Path) -> None:
+    # A quiet service (2 tasks at 10% CPU) that one task could carry: like analyze, the
+    # optimizer keeps two for a service configured with at least two; lowering the floor to
+    # one lets it drop to one.
+    (tmp_path / "main.tf").write_text(STACK)
+    cpu = np.full(3 * 1440, 10.0)
+    with MetricStore(tmp_path / ".leanstack" / "metrics.duckdb") as store:
+        store.upsert_series(
+            [
+                MetricSeries(
+                    resource="aws_ecs_service.api",
+                    metric="CPUUtilization",
+                    statistic="Average",
+                    period_s=60,
+                    start=datetime(2026, 2, 1, tzinfo=UTC),
+                    values=cpu,
+                    unit="Percent",
+                )
+            ]
+        )
+
+    def optimizer_range(floor: int) -> str:
+        options = BacktestOptions(train_days=1.5, candidate_cpu=(512,), min_capacity_floor=floor)
+        row = run_backtest(tmp_path, options).results[0].row("optimizer")
+        assert row is not None
+        return row.detail.split(", ")[1]
+
+    assert optimizer_range(2).startswith("2-")
+    assert optimizer_range(1).startswith("1-")
+
+
 def test_candidate_sizes_keep_memory_ratio_and_recorded_peak() -> None:
     from leanstack.simulate import ServiceConfig
     from leanstack.simulate.run import candidate_sizes
