@@ -152,6 +152,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
             ],
             "policy": policy_address,
             "breach_threshold": settings.breach_threshold,
+            "window_days": round(load.minutes / 1440, 2),
             "max_breach_share": settings.max_breach_share,
             "model": "leanstack.simulate (minute-by-minute target tracking, 3/15 datapoint alarms)",
             "policies_without_alarm": silent,
@@ -166,8 +167,9 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
                 lower_note += (
                     f" Lowering the target to {lower.target:g}% would cost "
                     f"${lower.monthly_cost:.2f}/month "
-                    f"({lower.task_hours:.1f} task-hours vs {current.task_hours:.1f}): a lower "
-                    "target runs more tasks, not fewer."
+                    f"({lower.task_hours:.1f} task-hours vs {current.task_hours:.1f} over the "
+                    f"{load.minutes / 1440:.1f} days replayed): a lower target runs more tasks, "
+                    "not fewer."
                 )
             else:
                 lower_note += (
