@@ -52,12 +52,15 @@ def test_import_then_show_json(tmp_path: Path) -> None:
             str(store),
         ],
     )
-    assert result.exit_code == 1
-    assert result.stdout.count("\n") == 1 and "4032 rows" in result.stdout
-    assert f"{bad}:3" in result.stderr and "'x'" in result.stderr
+    # One bad value is counted and skipped, not a rejection of the file (audit item 10).
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") == 2 and "4032 rows" in result.stdout
+    assert "2 rows, 1 skipped (1 bad value)" in result.stdout
+    assert f"warning: {bad}:3: cannot parse value 'x'; skipped" in result.stderr
     shown = runner.invoke(app, ["metrics", "show", "--store", str(store), "--format", "json"])
     assert shown.exit_code == 0, shown.output
-    [row] = json.loads(shown.stdout)["series"]
+    # The bad file's one good point is a series of its own (60 s, the default period).
+    [row] = [r for r in json.loads(shown.stdout)["series"] if r["period_s"] == 300]
     assert set(row) == KEYS
     values = np.loadtxt(src, delimiter=",", skiprows=1, usecols=1, converters={0: lambda s: 0.0})
     assert row["points"] == values.size
@@ -111,3 +114,50 @@ def test_helpers() -> None:
     assert parse_duration("36h").total_seconds() == 36 * 3600
     assert sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8) == "▁▂▃▄▅▆▇█"
     assert sparkline([1.0, float("nan")], 2) == "▁ "
+
+
+def test_failed_import_leaves_no_store_and_exits_1(tmp_path: Path) -> None:
+    # Audit item 13: a failed import used to leave an empty (800 KB) store behind.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    allbad = tmp_path / "allbad.csv"
+    allbad.write_text("timestamp,value\nnot-a-date,1\n")
+    store = tmp_path / "new" / ".leanstack" / "m.duckdb"
+    runner = CliRunner()
+    for f in (bad, allbad):
+        args = ["--resource", "aws_ecs_service.a", "--metric", "CPUUtilization"]
+        result = runner.invoke(app, ["metrics", "import", str(f), "--store", str(store), *args])
+        assert result.exit_code == 1, result.output
+        assert not store.exists() and not (tmp_path / "new").exists()
+    # A store that existed before is kept, whatever happens.
+    good = tmp_path / "good.csv"
+    good.write_text("timestamp,value\n2024-01-01,1\n")
+    args = ["--resource", "aws_ecs_service.a", "--metric", "CPUUtilization"]
+    ok = runner.invoke(app, ["metrics", "import", str(good), "--store", str(store), *args])
+    assert ok.exit_code == 0 and store.exists()
+    again = runner.invoke(app, ["metrics", "import", str(bad), "--store", str(store), *args])
+    assert again.exit_code == 1 and store.exists()
+
+
+def test_import_names_default_store_and_missing_file_is_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.csv"
+    good.write_text("timestamp,value\n2024-01-01,1\n")
+    args = ["--resource", "aws_ecs_service.a", "--metric", "CPUUtilization"]
+    runner = CliRunner()
+    result = runner.invoke(app, ["metrics", "import", str(good), *args])
+    assert result.exit_code == 0, result.output
+    default = tmp_path / ".leanstack" / "metrics.duckdb"
+    assert f"store: {default}" in result.stderr.splitlines()
+    assert default.exists()
+    missing = runner.invoke(app, ["metrics", "import", str(tmp_path / "nope.csv"), *args])
+    assert missing.exit_code == 2 and "nope.csv: no such file" in missing.stderr
+
+
+def test_show_without_store_is_2(tmp_path: Path) -> None:
+    # Audit item 4: "no metric store" is 2 everywhere (it was 1 here, 2 in estimate/analyze).
+    result = CliRunner().invoke(app, ["metrics", "show", "--store", str(tmp_path / "x.duckdb")])
+    assert result.exit_code == 2
+    assert "no metric store" in result.stderr and not (tmp_path / "x.duckdb").exists()

@@ -305,10 +305,12 @@ def test_unreachable_endpoint_is_one_clear_line(tmp_path: Path) -> None:
         ],
         env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
     )
-    assert result.exit_code != 0
+    # 2 as `catalog fetch` (audit item 4); no empty store is left behind (item 13).
+    assert result.exit_code == 2
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "cannot reach" in lines[0] and str(port) in lines[0]
     assert "Traceback" not in result.output
+    assert not (tmp_path / "stack" / ".leanstack").exists()
 
 
 def test_missing_credentials_is_one_clear_line(tmp_path: Path) -> None:
@@ -333,7 +335,7 @@ def test_missing_credentials_is_one_clear_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["metrics", "fetch", str(_stack(tmp_path)), "--region", "us-east-1"], env=env
     )
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "no AWS credentials" in lines[0]
 

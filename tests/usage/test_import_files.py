@@ -19,38 +19,81 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def test_malformed_timestamp_names_file_and_line_and_keeps_store(
+def test_bad_rows_are_counted_and_skipped_with_their_line(
+    store: MetricStore, tmp_path: Path
+) -> None:
+    # Audit item 10: one bad timestamp, value, blank, short or long row used to reject the
+    # whole file (a ragged row as "line 1: no 'timestamp' column").
+    header = "timestamp,resource,metric,value,unit,statistic,period\n"
+    ok = "aws_ecs_service.api,CPUUtilization,{v},Percent,Average,60\n"
+    text = (
+        header
+        + "2026-11-20T00:00:00Z," + ok.format(v=50)  # line 2
+        + "2026-11-20T00:01:00Z," + ok.format(v="abc")  # 3: bad value
+        + "not-a-date," + ok.format(v=40)  # 4: bad timestamp
+        + "2026-11-20T00:02:00Z,aws_ecs_service.api\n"  # 5: two columns
+        + ",,,,,,\n"  # 6: blank
+        + "2026-11-20T00:03:00Z," + ok.format(v=30).rstrip("\n") + ",extra\n"  # 7: eight
+        + "\n"  # 8: an empty line, skipped by the reader and not counted
+        + "2026-11-20T00:04:00Z," + ok.format(v="")  # 9: empty value, counted as NaN
+        + "2026-11-20T00:05:00Z," + ok.format(v="x")  # 10: bad value after the gaps
+        + "2026-11-20T00:06:00Z," + ok.format(v=60)  # 11
+    )
+    f = _write(tmp_path / "g.csv", text)
+    s = import_file(store, f)
+    assert s.ok, s.line()
+    assert (s.rows, s.skipped, s.added, s.nan) == (9, 6, 2, 1)
+    assert "2 malformed" in s.line() and "1 blank" in s.line() and "2 bad value" in s.line()
+    got = [(i.where, i.message) for i in s.issues]
+    assert got[:5] == [
+        (f"{f}:3", "cannot parse value 'abc'; skipped"),
+        (f"{f}:4", "cannot parse timestamp 'not-a-date'; skipped"),
+        (f"{f}:5", "2 columns, expected 7; skipped"),
+        (f"{f}:6", "blank row; skipped"),
+        (f"{f}:7", "8 columns, expected 7; skipped"),
+    ]
+    series = store.series("aws_ecs_service.api", "CPUUtilization")
+    assert series is not None
+    assert [v for v in series.values.tolist() if v == v] == [50.0, 60.0]
+
+
+def test_bad_row_after_skipped_lines_has_its_line(store: MetricStore, tmp_path: Path) -> None:
+    f = _write(
+        tmp_path / "l.csv",
+        'timestamp,value\n2024-01-01 00:00:00,1\n\n2024-01-01 00:01:00,"2"\n'
+        "2024-01-01 00:02:00\n2024-01-01 00:03:00,y\n",
+    )
+    s = import_file(store, f, resource="aws_ecs_service.a", metric="CPUUtilization")
+    assert [i.where for i in s.issues] == [f"{f}:5", f"{f}:6"]
+    assert s.added == 2
+
+
+def test_file_of_bad_rows_imports_nothing_and_keeps_store(
     store: MetricStore, tmp_path: Path
 ) -> None:
     good = _write(
         tmp_path / "good.csv", "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,2\n"
     )
     assert import_file(store, good, resource="aws_ecs_service.a", metric="CPUUtilization").ok
-    bad = _write(
-        tmp_path / "bad.csv",
-        "timestamp,value\n2024-01-01 00:02:00,3\n2024-01-01 00:03:00,4\nnot-a-date,5\n",
-    )
+    bad = _write(tmp_path / "bad.csv", "timestamp,value\nnot-a-date,5\n2024-01-02,zz\n")
     summary = import_file(store, bad, resource="aws_ecs_service.a", metric="CPUUtilization")
-    assert not summary.ok
-    assert summary.error is not None
-    line = summary.error.line()
-    assert f"{bad}:4" in line and "not-a-date" in line and "\n" not in line
-    # The good file is intact and the bad file added nothing (one transaction per file).
+    assert summary.ok and summary.skipped == 2 and not summary.wrote
+    assert any("no usable data rows" in i.message for i in summary.issues)
     [info] = store.list_series()
     assert info.points == 2
 
 
-def test_malformed_value_and_missing_columns(store: MetricStore, tmp_path: Path) -> None:
-    bad = _write(tmp_path / "v.csv", "timestamp,value\n2024-01-01T00:00:00Z,abc\n")
-    summary = import_file(store, bad, resource="aws_ecs_service.a", metric="CPUUtilization")
-    assert summary.error is not None and f"{bad}:2" in summary.error.line()
-    assert "'abc'" in summary.error.line()
+def test_unusable_header_rejects_the_file(store: MetricStore, tmp_path: Path) -> None:
     nocol = _write(tmp_path / "n.csv", "when,value\n2024-01-01,1\n")
     summary = import_file(store, nocol, resource="aws_ecs_service.a", metric="CPUUtilization")
     assert summary.error is not None and "timestamp" in summary.error.message
+    assert summary.error.where == f"{nocol}:1"
     noaddr = _write(tmp_path / "a.csv", "timestamp,value\n2024-01-01,1\n")
     summary = import_file(store, noaddr)
     assert summary.error is not None and "--resource" in summary.error.message
+    empty = _write(tmp_path / "e.csv", "")
+    summary = import_file(store, empty, resource="aws_ecs_service.a", metric="CPUUtilization")
+    assert summary.error is not None and "no header line" in summary.error.message
     assert store.list_series() == []
 
 
@@ -81,7 +124,7 @@ def test_disorder_duplicates_nan_impossible_are_counted(store: MetricStore, tmp_
         ("2024-01-01 00:03:00", "NaN"),
         ("2024-01-01 00:04:00", ""),
         ("2024-01-01 00:05:00", "-3"),  # negative utilisation
-        ("2024-01-01 00:06:00", "5000"),  # > 1000 % on an ECS service
+        ("2024-01-01 00:06:00", "250"),  # > 100 %: impossible on Fargate too
         ("2024-01-01 00:07:00", "40"),
         ("2024-01-01 00:10:00", "50"),  # gap of two points
     ]
@@ -91,14 +134,14 @@ def test_disorder_duplicates_nan_impossible_are_counted(store: MetricStore, tmp_
     assert (s.rows, s.nan, s.impossible, s.duplicates) == (10, 2, 2, 1)
     assert s.out_of_order == 1
     assert s.added == 5
-    assert "1 negative" in s.line() and "1 above 1000%" in s.line()
+    assert "1 negative" in s.line() and "1 above 100%" in s.line()
     series = store.series("aws_ecs_service.a", "CPUUtilization")
     assert series is not None
     expected = [10, 25, 30, np.nan, np.nan, np.nan, np.nan, 40, np.nan, np.nan, 50]
     assert np.array_equal(series.values, np.array(expected, dtype=float), equal_nan=True)
-    # An RDS CPU above 100 % is impossible too (hard cap), an ECS one up to 1000 % is not.
-    g = _write(tmp_path / "rds.csv", "timestamp,value\n2024-01-01,150\n2024-01-01 00:01,50\n")
-    s2 = import_file(store, g, resource="aws_db_instance.db", metric="CPUUtilization")
+    # Every percentage lies in 0..100, whatever the resource (audit item 10).
+    g = _write(tmp_path / "rds.csv", "timestamp,value\n2024-01-01,100.5\n2024-01-01 00:01,100\n")
+    s2 = import_file(store, g, resource="aws_db_instance.db", metric="MemoryUtilization")
     assert s2.impossible == 1 and s2.added == 1
 
 

@@ -6,6 +6,8 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -52,11 +54,34 @@ def _open(path: Path, *, read_only: bool = False) -> MetricStore:
     from leanstack.usage.store import MetricStore
 
     if read_only and not path.exists():
-        fail(f"{path}: no metric store (run `leanstack metrics import`, `fetch` or `synth`)", 1)
+        fail(f"{path}: no metric store (run `leanstack metrics import`, `fetch` or `synth`)")
     try:
         return MetricStore(path, read_only=read_only)
     except (duckdb.Error, OSError) as exc:
-        fail(f"{path}: cannot open the metric store: {str(exc).splitlines()[0]}", 1)
+        fail(f"{path}: cannot open the metric store: {str(exc).splitlines()[0]}")
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[tuple[MetricStore, list[bool]]]:
+    """Open a store for writing; remove it again if this command created it and wrote nothing.
+
+    The caller appends True to the list once a point is in the store. A failed import or an
+    unreachable endpoint must not leave an empty store (DuckDB allocates ~800 KB) behind.
+    """
+    created = not path.exists()
+    new_dirs = [d for d in (path.parent, path.parent.parent) if not d.exists()]
+    wrote: list[bool] = []
+    st = _open(path)
+    try:
+        yield st, wrote
+    finally:
+        st.close()
+        if created and not any(wrote):
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            for d in new_dirs:
+                with suppress(OSError):
+                    d.rmdir()  # only when empty
 
 
 def _load_resources(path: Path) -> tuple[Resource, ...]:
@@ -137,20 +162,46 @@ def import_command(
     period: Annotated[
         int | None, typer.Option("--period", help="period in seconds (default: inferred)")
     ] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="metric store file")] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="metric store file (default: the --stack's store)"),
+    ] = None,
     stack: Annotated[
-        Path | None, typer.Option("--stack", help="stack whose default store to use")
+        Path | None,
+        typer.Option(
+            "--stack",
+            help="stack whose store to use, DIR/.leanstack/metrics.duckdb "
+            "(default: the current directory)",
+        ),
     ] = None,
 ) -> None:
     """Import CSV/Parquet metric files into the store, one summary line per file.
 
     Long files have columns timestamp,resource,metric,value[,unit,statistic,period];
-    two-column files (timestamp,value) need --resource and --metric.
+    two-column files (timestamp,value) need --resource and --metric. Bad rows (wrong number
+    of columns, blank, unparseable timestamp or value, percentages outside 0-100) are counted
+    and skipped; a file whose header is unusable is rejected whole.
+
+    Without --store or --stack, the store is .leanstack/metrics.duckdb in the current
+    directory (the line "store: PATH" on stderr says so). A store this command creates is
+    removed again when nothing could be imported. Exit 1 when a file is rejected or has no
+    usable row (the other files are still imported), 2 when a file cannot be read.
     """
     from leanstack.usage.importer import import_file
 
+    for f in files:
+        if not f.is_file():
+            fail(f"{f}: no such file" if not f.exists() else f"{f}: not a file")
+        try:
+            with f.open("rb"):
+                pass
+        except OSError as exc:
+            fail(f"{f}: cannot read: {exc.strerror or exc}")
+    path = _store_path(store, stack)
+    if store is None and stack is None:
+        err_console.print(f"store: {path}", markup=False)
     failed = 0
-    with _open(_store_path(store, stack)) as st:
+    with _writing(path) as (st, wrote):
         for f in files:
             summary = import_file(
                 st, f, resource=resource, metric=metric, statistic=statistic, period_s=period
@@ -159,6 +210,9 @@ def import_command(
                 typer.echo(summary.line())
                 for issue in summary.issues:
                     warn(issue.line())
+                wrote.append(summary.wrote)
+                if summary.rows - summary.skipped == 0:
+                    failed += 1
             else:
                 failed += 1
                 err_console.print(f"error: {summary.line()}", markup=False)
@@ -180,7 +234,11 @@ def fetch_command(
     ] = 6,
     store: Annotated[Path | None, typer.Option("--store", help="metric store file")] = None,
 ) -> None:
-    """Fetch the stack's CloudWatch metrics into the store (only what it lacks)."""
+    """Fetch the stack's CloudWatch metrics into the store (only what it lacks).
+
+    Exit 2 when CloudWatch cannot be asked at all (credentials, endpoint, region); a store
+    this command created is then removed.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from leanstack.usage.cloudwatch import FetchError, fetch_metrics
@@ -191,7 +249,7 @@ def fetch_command(
         fail(f"--since {exc}")
     resources = _load_resources(path)
     with (
-        _open(_store_path(store, path)) as st,
+        _writing(_store_path(store, path)) as (st, wrote),
         Progress(
             TextColumn("fetching metrics"),
             BarColumn(),
@@ -218,7 +276,9 @@ def fetch_command(
                 progress=progress,
             )
         except FetchError as exc:
-            fail(exc.issue.message, 1)
+            # Nothing could be asked (credentials, endpoint, region): as `catalog fetch`.
+            fail(exc.issue.message, 2)
+        wrote.append(summary.points > 0)
     for issue in summary.issues:
         warn(issue.line())
     typer.echo(

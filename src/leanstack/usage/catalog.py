@@ -72,17 +72,6 @@ UNITS: dict[str, str] = {
     "BytesOutToDestination": "Bytes",
 }
 
-# Resource types whose utilization percentages are hard-capped at 100 (a VM or a managed
-# node cannot report more than all of its CPU); ECS services can burst past their
-# reservation on EC2 capacity, so they get the looser cap.
-_HARD_CAPPED_PREFIXES = (
-    "aws_db_instance",
-    "aws_rds_",
-    "aws_elasticache_",
-    "aws_instance",
-)
-BURST_PERCENT_CAP = 1000.0
-
 
 def default_statistic(metric: str) -> str:
     """The statistic CloudWatch consoles show by default for a metric."""
@@ -123,13 +112,12 @@ class ValueRange:
 def possible_range(resource: str, metric: str) -> ValueRange:
     """Range of possible values for a metric of a resource.
 
-    Every metric leanstack handles is non-negative. Percentages are capped at 100 on resources
-    that cannot exceed their capacity, and at 1000 elsewhere (ECS on EC2 can burst past its
-    reservation, but not tenfold).
+    Every metric leanstack handles is non-negative, and a percentage lies in 0..100. ECS on
+    EC2 capacity can report a service above 100 % when tasks burst past their reservation,
+    but leanstack sizes Fargate tasks, which cannot; such points are counted as impossible
+    and not stored, so the import line shows how many there were.
     """
+    del resource  # the range depends on the metric alone today; callers pass both
     if is_percent(metric):
-        rtype = resource_type(resource)
-        if rtype.startswith(_HARD_CAPPED_PREFIXES):
-            return ValueRange(0.0, 100.0, "above 100%")
-        return ValueRange(0.0, BURST_PERCENT_CAP, "above 1000%")
+        return ValueRange(0.0, 100.0, "above 100%")
     return ValueRange(0.0, float("inf"))

@@ -9,13 +9,17 @@ The work is set-based inside DuckDB, in two scans of the input:
    duplicates exactly and tells whether the fast path applies: every series contiguous and
    strictly increasing -> append without any sort or group-by.
 
-A malformed input (an unparseable timestamp or value, a missing key) is rejected whole, with
-the first offending row, inside the caller's transaction.
+A file whose header is unusable (no timestamp or value column, no key) is rejected whole
+inside the caller's transaction. Bad rows of a good file (a short or long row, a blank row, an
+unparseable timestamp or value, a missing key) are counted and skipped, and the first few are
+reported with their line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +67,10 @@ class Source:
     columns: dict[str, tuple[str, str]]  # lower-case name -> (original name, DuckDB type)
     row_offset: int  # line of the first data row minus one (1 for a CSV with header)
     row_word: str
+    # The same read with DuckDB's rejects table on (CSV only): rows with the wrong number of
+    # columns are skipped by both and recorded, with their line, by this one.
+    audit_sql: str | None = None
+    delimiter: str = ","
 
 
 def _describe(con: duckdb.DuckDBPyConnection, from_sql: str) -> dict[str, tuple[str, str]]:
@@ -91,10 +99,55 @@ def relation_from_file(store: MetricStore, path: Path) -> Source:
         if magic == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
             from_sql = f"read_parquet({_lit(str(path))})"
             return Source(label, from_sql, _describe(store.con, from_sql), 0, "row")
-        from_sql = f"read_csv({_lit(str(path))}, header = true, all_varchar = true)"
-        return Source(label, from_sql, _describe(store.con, from_sql), 1, "line")
+        names, delim = _csv_header(path, label)
+        # Explicit columns instead of DuckDB's sniffer: a ragged row must not change what the
+        # header means, and it must be skipped with its line, not reject the file.
+        cols = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
+        base = (
+            f"read_csv({_lit(str(path))}, header = true, auto_detect = false, "
+            f"delim = {_lit(delim)}, quote = '\"', escape = '\"', columns = {cols}, "
+            "ignore_errors = true"
+        )
+        from_sql = base + ")"
+        audit_sql = base + f", store_rejects = true, rejects_table = {_lit(_REJECTS)}, "
+        audit_sql += f"rejects_scan = {_lit(_REJECTS + '_scan')})"
+        columns = {n.strip().lower(): (n, "VARCHAR") for n in names}
+        return Source(label, from_sql, columns, 1, "line", audit_sql, delim)
     except duckdb.Error as exc:
         raise RejectedInput(_err(label, _duck_msg(exc))) from exc
+
+
+_REJECTS = "_import_rejects"
+_DELIMITERS = ",;\t|"
+
+
+def _csv_header(path: Path, label: str) -> tuple[list[str], str]:
+    """Column names of a CSV's header line and its delimiter."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise RejectedInput(_err(f"{label}:1", "not a UTF-8 text CSV file")) from exc
+    except OSError as exc:
+        raise RejectedInput(_err(label, f"cannot read: {exc.strerror or exc}")) from exc
+    if not first.strip():
+        raise RejectedInput(
+            _err(
+                f"{label}:1",
+                "no header line (expected timestamp,value or "
+                "timestamp,resource,metric,value[,unit,statistic,period])",
+            )
+        )
+    delim = max(_DELIMITERS, key=first.count) if any(d in first for d in _DELIMITERS) else ","
+    raw = next(csv.reader([first], delimiter=delim), [])
+    names: list[str] = []
+    for i, name in enumerate(raw):
+        # DuckDB needs distinct, non-empty names; the logical columns are looked up by name.
+        n = name.strip() or f"column{i + 1}"
+        while n in names:
+            n += "_"
+        names.append(n)
+    return names, delim
 
 
 def _duck_msg(exc: BaseException) -> str:
@@ -153,8 +206,12 @@ def _build_view(
     metric: str | None,
     statistic: str | None,
     period_s: int | None,
+    from_sql: str | None = None,
 ) -> None:
-    """CREATE TEMP VIEW _src with normalised columns, or reject a file with unusable columns."""
+    """TEMP VIEWs `_all` (normalised columns and why a row is bad) and `_src` (its good rows).
+
+    Rejects a source whose columns are unusable.
+    """
     ts = _find(src.columns, _TS_NAMES)
     val = _find(src.columns, _VALUE_NAMES)
     if ts is None or val is None:
@@ -204,12 +261,29 @@ def _build_view(
         raise RejectedInput(
             _err(src.label, f"two-column file: give --{what} (the file has no '{what}' column)")
         )
-    exprs["h"] = "hash(resource, metric, statistic, period)"
-    inner = ", ".join(f"{e} AS {k}" for k, e in exprs.items() if k != "h")
-    store.con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _src AS SELECT *, {exprs['h']} AS h FROM "
-        f"(SELECT {inner} FROM {src.from_sql})"
+    # Blank rows (every field empty), as spreadsheets leave them behind, are told apart.
+    # Typed sources (Parquet, Arrow) have no such rows worth the per-row test.
+    exprs["all_blank"] = (
+        " AND ".join(
+            f"nullif(trim(CAST({_ident(n)} AS VARCHAR)), '') IS NULL"
+            for n, _ in src.columns.values()
+        )
+        if src.row_word == "line"
+        else "false"
     )
+    inner = ", ".join(f"{e} AS {k}" for k, e in exprs.items())
+    # Why a row is unusable; NULL when it is fine.
+    bad = (
+        "CASE WHEN all_blank THEN 'blank' WHEN ts IS NULL THEN 'timestamp' "
+        "WHEN v_bad THEN 'value' WHEN resource IS NULL THEN 'resource' "
+        "WHEN metric IS NULL THEN 'metric' END"
+    )
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _all AS SELECT *, {bad} AS bad,"
+        " hash(resource, metric, statistic, period) AS h"
+        f" FROM (SELECT {inner} FROM {from_sql or src.from_sql})"
+    )
+    store.con.execute("CREATE OR REPLACE TEMP VIEW _src AS SELECT * FROM _all WHERE bad IS NULL")
 
 
 @dataclass
@@ -232,37 +306,125 @@ class _Key:
     cap: float = float("inf")
 
 
-def _first_bad_row(store: MetricStore, src: Source) -> Issue:
-    from leanstack.usage.store import first_row
+_SHOWN_BAD_ROWS = 5
+_BAD_WORDS = {
+    "malformed": "malformed",
+    "blank": "blank",
+    "timestamp": "bad timestamp",
+    "value": "bad value",
+    "resource": "no resource",
+    "metric": "no metric",
+}
 
-    row = first_row(
-        store.con,
-        """
-        SELECT rn, ts_raw, v_raw, ts IS NULL, v_bad, resource IS NULL FROM (
-            SELECT row_number() OVER () AS rn, * FROM _src)
-        WHERE ts IS NULL OR v_bad OR resource IS NULL OR metric IS NULL
-        ORDER BY rn LIMIT 1
-        """,
+
+def _drop_rejects(store: MetricStore) -> None:
+    for table in (_REJECTS, _REJECTS + "_scan"):
+        store.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _rejected_lines(store: MetricStore) -> dict[int, str]:
+    """Lines DuckDB skipped for their number of columns, with the cause in plain words."""
+    try:
+        rows = store.con.execute(
+            f"SELECT line, error_type, error_message FROM {_REJECTS} ORDER BY line"
+        ).fetchall()
+    except duckdb.Error:  # pragma: no cover - the table exists after any store_rejects scan
+        return {}
+    found: dict[int, list[int]] = {}
+    other: dict[int, str] = {}
+    for line, kind, message in rows:
+        m = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", str(message))
+        if m and str(kind) in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            found.setdefault(int(line), []).extend((int(m.group(1)), int(m.group(2))))
+        else:
+            other.setdefault(int(line), str(message).strip().splitlines()[0])
+    out = dict(other)
+    for line, nums in found.items():
+        expected, counts = nums[0], nums[1::2]
+        # A short row is reported once per missing column; the smallest count is the real one.
+        n = min(counts) if min(counts) < expected else max(counts)
+        out[line] = f"{n} {'column' if n == 1 else 'columns'}, expected {expected}"
+    return out
+
+
+def _lines_of_rows(
+    path: Path, delimiter: str, rows: list[int], rejected: set[int]
+) -> dict[int, int]:
+    """File line of each wanted data row, as DuckDB numbers rows.
+
+    DuckDB skips empty and rejected lines and a quoted field may span lines, so the line is
+    found by reading the file up to the last wanted row (only done when rows were skipped).
+    """
+    wanted = set(rows)
+    out: dict[int, int] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            index, start = 0, reader.line_num + 1
+            for record in reader:
+                here, start = start, reader.line_num + 1
+                if not record or here in rejected:
+                    continue
+                index += 1
+                if index in wanted:
+                    out[index] = here
+                    if index >= last:
+                        break
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # the row numbers stay approximate
+    return out
+
+
+def _bad_row_issues(
+    store: MetricStore, src: Source, rejected: dict[int, str], limit: int
+) -> list[Issue]:
+    """The first `limit` skipped rows (unparseable fields, blank, wrong column count)."""
+    rows = (
+        store.con.execute(
+            f"""
+            SELECT rn, ts_raw, v_raw, bad FROM (
+                SELECT row_number() OVER () AS rn, ts_raw, v_raw, bad FROM _all)
+            WHERE bad IS NOT NULL ORDER BY rn LIMIT {int(limit)}
+            """
+        ).fetchall()
+        if limit > 0
+        else []
     )
-    if row is None:  # pragma: no cover - only called after counting a bad row
-        return _err(src.label, "malformed input")
-    rn, ts_raw, v_raw, ts_bad, v_bad, res_null = row
-    where = (
-        f"{src.label}:{rn + src.row_offset}" if src.row_word == "line" else f"{src.label} row {rn}"
+    lines = (
+        _lines_of_rows(Path(src.label), src.delimiter, [int(r[0]) for r in rows], set(rejected))
+        if src.row_word == "line"
+        else {}
     )
-    if ts_bad:
-        msg = (
-            "missing timestamp"
-            if ts_raw is None or not ts_raw.strip()
-            else f"cannot parse timestamp {ts_raw!r}"
+    found: list[tuple[int, str]] = []
+    for rn, ts_raw, v_raw, bad in rows:
+        line = lines.get(int(rn), int(rn) + src.row_offset)
+        if bad == "blank":
+            msg = "blank row"
+        elif bad == "timestamp":
+            msg = (
+                "missing timestamp"
+                if ts_raw is None or not str(ts_raw).strip()
+                else f"cannot parse timestamp {ts_raw!r}"
+            )
+        elif bad == "value":
+            msg = f"cannot parse value {v_raw!r}"
+        else:
+            msg = f"missing {bad}"
+        found.append((line, msg))
+    found.extend(rejected.items())
+    found.sort()
+    return [
+        Issue(
+            code=IssueCode.METRICS_ERROR,
+            message=f"{msg}; skipped",
+            where=f"{src.label}:{line}" if src.row_word == "line" else f"{src.label} row {line}",
         )
-    elif v_bad:
-        msg = f"cannot parse value {v_raw!r}"
-    elif res_null:
-        msg = "missing resource"
-    else:
-        msg = "missing metric"
-    return _err(where, msg + "; file not imported")
+        for line, msg in found[:limit]
+    ]
 
 
 @dataclass
@@ -325,33 +487,70 @@ def ingest_relation(
 ) -> UpsertSummary:
     """Validate, count and merge one source into the store (the caller holds the transaction).
 
-    Raises RejectedInput for a malformed source; the caller rolls back.
+    Bad rows are counted and skipped. Raises RejectedInput for a source whose columns are
+    unusable; the caller rolls back.
     """
     from leanstack.usage.store import SeriesKey, UpsertSummary, scalar
 
     con = store.con
+    if src.audit_sql is not None:
+        _drop_rejects(store)
     _build_view(
-        store, src, resource=resource, metric=metric, statistic=statistic, period_s=period_s
+        store,
+        src,
+        resource=resource,
+        metric=metric,
+        statistic=statistic,
+        period_s=period_s,
+        from_sql=src.audit_sql,
     )
-    agg = con.execute(
-        """
-        SELECT h, any_value(resource), any_value(metric), any_value(statistic), any_value(period),
-               max(unit), count(*),
-               count_if(ts IS NULL), count_if(v_bad), count_if(resource IS NULL OR metric IS NULL),
-               count_if(v IS NULL OR isnan(v)), count_if(isinf(v)),
-               count_if(isfinite(v) AND v < 0), count_if(isfinite(v) AND v > 100),
-               count_if(isfinite(v) AND v > 1000),
-               min(ts) FILTER (isfinite(v)), max(ts) FILTER (isfinite(v))
-        FROM _src GROUP BY h
-        """
-    ).fetchall()
-    if any(r[7] or r[8] or r[9] for r in agg):
-        raise RejectedInput(_first_bad_row(store, src))
+    try:
+        agg_rows = con.execute(
+            """
+            SELECT h, any_value(resource), any_value(metric), any_value(statistic),
+                   any_value(period), max(unit) FILTER (bad IS NULL),
+                   count(*) FILTER (bad IS NULL),
+                   count(*) FILTER (bad = 'blank'), count(*) FILTER (bad = 'timestamp'),
+                   count(*) FILTER (bad = 'value'),
+                   count(*) FILTER (bad = 'resource'), count(*) FILTER (bad = 'metric'),
+                   count_if(bad IS NULL AND (v IS NULL OR isnan(v))),
+                   count_if(bad IS NULL AND isinf(v)),
+                   count_if(bad IS NULL AND isfinite(v) AND v < 0),
+                   count_if(bad IS NULL AND isfinite(v) AND v > 100),
+                   count_if(bad IS NULL AND isfinite(v) AND v > 1000),
+                   min(ts) FILTER (bad IS NULL AND isfinite(v)),
+                   max(ts) FILTER (bad IS NULL AND isfinite(v))
+            FROM _all GROUP BY h
+            """
+        ).fetchall()
+        rejected = _rejected_lines(store) if src.audit_sql is not None else {}
+    finally:
+        if src.audit_sql is not None:
+            _drop_rejects(store)
+    if src.audit_sql is not None:
+        _build_view(
+            store, src, resource=resource, metric=metric, statistic=statistic, period_s=period_s
+        )
+    bad_counts = {"malformed": len(rejected)}
+    for i, what in enumerate(("blank", "timestamp", "value", "resource", "metric")):
+        bad_counts[what] = sum(int(r[7 + i]) for r in agg_rows)
+    skipped = sum(bad_counts.values())
+    skipped_detail = tuple(f"{n} {_BAD_WORDS[w]}" for w, n in bad_counts.items() if n)
+    row_issues = tuple(_bad_row_issues(store, src, rejected, _SHOWN_BAD_ROWS if skipped else 0))
+    # From here on, r[7:12] (bad-row counts) are consumed; good-row columns follow.
+    agg = [(*r[:7], *r[12:]) for r in agg_rows if int(r[6])]
     total_rows = sum(int(r[6]) for r in agg)
     if total_rows == 0:
+        what = "no usable data rows" if skipped else "no data rows"
         return UpsertSummary(
             source=label,
-            issues=(Issue(code=IssueCode.INSUFFICIENT_DATA, message="no data rows", where=label),),
+            rows=skipped,
+            skipped=skipped,
+            skipped_detail=skipped_detail,
+            issues=(
+                *row_issues,
+                Issue(code=IssueCode.INSUFFICIENT_DATA, message=what, where=label),
+            ),
         )
     keys = [
         _Key(
@@ -362,13 +561,13 @@ def ingest_relation(
             period=int(r[4]) if r[4] is not None and int(r[4]) > 0 else None,
             unit=r[5] or default_unit(r[2]),
             rows=int(r[6]),
-            nan=int(r[10]),
-            inf=int(r[11]),
-            neg=int(r[12]),
-            gt100=int(r[13]),
-            gt1000=int(r[14]),
-            lo_ts=None if r[15] is None else int(r[15]),
-            hi_ts=None if r[16] is None else int(r[16]),
+            nan=int(r[7]),
+            inf=int(r[8]),
+            neg=int(r[9]),
+            gt100=int(r[10]),
+            gt1000=int(r[11]),
+            lo_ts=None if r[12] is None else int(r[12]),
+            hi_ts=None if r[13] is None else int(r[13]),
         )
         for r in agg
     ]
@@ -446,9 +645,13 @@ def ingest_relation(
         con.execute("DROP TABLE IF EXISTS _dedup")
         con.execute("DROP TABLE IF EXISTS _stage")
         con.execute("DROP VIEW IF EXISTS _src")
+        con.execute("DROP VIEW IF EXISTS _all")
     return UpsertSummary(
         source=label,
-        rows=total_rows,
+        rows=total_rows + skipped,
+        skipped=skipped,
+        skipped_detail=skipped_detail,
+        issues=row_issues,
         series=len({k.sid for k in live}),
         added=added,
         updated=updated,

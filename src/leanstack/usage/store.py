@@ -163,24 +163,43 @@ class UpsertSummary:
     issues: tuple[Issue, ...] = ()
     error: Issue | None = None
     impossible_detail: tuple[str, ...] = field(default=())
+    # Rows that could not be read at all (wrong column count, blank, unparseable timestamp or
+    # value, no resource or metric): counted in `rows`, never stored.
+    skipped: int = 0
+    skipped_detail: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         """False when the whole input was rejected."""
         return self.error is None
 
+    @property
+    def wrote(self) -> bool:
+        """True when at least one point was added or updated."""
+        return self.added > 0 or self.updated > 0
+
     def line(self) -> str:
         """The one-line import summary."""
         if self.error is not None:
             return self.error.line()
         detail = f" ({'; '.join(self.impossible_detail)})" if self.impossible_detail else ""
-        return (
-            f"{self.source}: {self.rows} rows, {self.series} series: {self.added} added, "
-            f"{self.updated} updated, {self.unchanged} unchanged; {self.duplicates} duplicates, "
-            f"{self.out_of_order} out of order, {self.nan} NaN/empty, "
-            f"{self.impossible} impossible{detail}; {self.gaps} gaps "
-            f"({self.missing_points} missing points)"
+        skipped = (
+            f", {self.skipped} skipped ({'; '.join(self.skipped_detail)})" if self.skipped else ""
         )
+        return (
+            f"{self.source}: {plural(self.rows, 'row')}{skipped}, "
+            f"{self.series} series: {self.added} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged; "
+            f"{plural(self.duplicates, 'duplicate')}, "
+            f"{self.out_of_order} out of order, {self.nan} NaN/empty, "
+            f"{self.impossible} impossible{detail}; {plural(self.gaps, 'gap')} "
+            f"({plural(self.missing_points, 'missing point')})"
+        )
+
+
+def plural(n: int, word: str) -> str:
+    """`1 row`, `2 rows`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class MetricStore:
