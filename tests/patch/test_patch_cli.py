@@ -112,9 +112,20 @@ def test_patch_write_applies_verifies_and_keeps_a_backup(
     assert "verified: the loader reads back" in result.stderr
     if shutil.which("terraform"):
         assert "terraform fmt -check: ok" in result.stderr
-    # A second run against the same (now stale) report is refused.
+    # A second run of the same report finds its changes in place: nothing to write.
+    patched = tree_digest(root)
     again = runner.invoke(app, ["patch", str(report), "--write"])
-    assert again.exit_code == 2
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == ""
+    assert "already applied, nothing to change: [" in again.stderr
+    assert "changed since the report" not in again.stderr
+    assert tree_digest(root) == patched  # no file, no second backup
+    # Edited after the patch: the file changed in another way, so the report is stale.
+    with open(root / "variables.tf", "a") as handle:
+        handle.write("# edited after the patch\n")
+    edited = runner.invoke(app, ["patch", str(report), "--write"])
+    assert edited.exit_code == 2
+    assert "variables.tf: changed since the report" in one_error_line(edited.stderr)
 
 
 def test_stale_file_is_refused(copy_stack: Callable[[str], Path], tmp_path: Path) -> None:

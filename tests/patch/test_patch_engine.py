@@ -211,8 +211,11 @@ def test_reapplying_is_a_no_op(copy_stack: Callable[[str], Path]) -> None:
     assert apply_patch(plan_patch(root, BASIC), run_fmt=False).ok
     again = plan_patch(root, BASIC)
     assert again.empty
-    reasons = " ".join(s.reason for s in again.skipped)
-    assert "already" in reasons
+    # Applied before: reported as applied, not as skipped (nothing to warn about).
+    assert not again.skipped
+    assert {a.recommendation for a in again.applied} == {r.recommendation for r in BASIC}
+    assert all(a.already and "already" in a.reason for a in again.applied)
+    assert any(n.startswith("already applied, nothing to change: [") for n in again.notes)
 
 
 def test_failed_verification_rolls_back(copy_stack: Callable[[str], Path]) -> None:
@@ -230,8 +233,9 @@ def test_failed_verification_rolls_back(copy_stack: Callable[[str], Path]) -> No
     assert result.problems[0].line().startswith("main.tf:")
     assert "does not parse" in result.problems[0].line()
     assert (root / "main.tf").read_bytes() == original
-    after = {k: v for k, v in tree_digest(root).items() if not k.startswith(".leanstack")}
-    assert after == before
+    # Rolled back means nothing changed: no backup directory of a write that did not happen.
+    assert result.backup_dir is None
+    assert tree_digest(root) == before
 
 
 # -- the edge stack -----------------------------------------------------------------------------
@@ -312,8 +316,8 @@ def test_shared_module_is_edited_when_every_call_gets_the_change() -> None:
 def test_new_block_already_declared_is_skipped() -> None:
     block = 'resource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n'
     plan = plan_patch(STACKS / "edge", [req("dup", "aws_sqs_queue.jobs", None, None, block)])
-    assert plan.empty
-    assert plan.skipped[0].reason == "already declared at main.tf:" + str(
+    assert plan.empty and not plan.skipped
+    assert plan.applied[0].reason == "already declared at main.tf:" + str(
         line_of(STACKS / "edge" / "main.tf", 'resource "aws_sqs_queue" "jobs" {}')
     )
 

@@ -20,12 +20,22 @@ from leanstack.model.findings import AttributeChange
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.resource import is_known
 from leanstack.patch import _hcl
-from leanstack.patch._engine import PatchPlan
+from leanstack.patch._engine import PatchPlan, PlannedChange
 from leanstack.patch._path import parse_change_path
-from leanstack.patch._resolve import BlockList, Missing, Resolver, ValueTarget, loose_equal
+from leanstack.patch._resolve import (
+    BlockList,
+    Missing,
+    Resolver,
+    ValueTarget,
+    loose_equal,
+    provider_alias,
+)
 from leanstack.patch._stack import StackSource
 
 BACKUP_DIR = ".leanstack/backup"
+# In each backup: what the patch turned each file into, so a later run of the same report
+# can tell "changed by that patch" from "edited since the report".
+MANIFEST = "PATCHED.json"
 
 
 def _issue(where: str, message: str, code: IssueCode = IssueCode.USAGE_ERROR) -> Issue:
@@ -40,9 +50,47 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _patched_by_leanstack(root: Path) -> dict[str, dict[str, set[str]]]:
+    """`{relpath: {sha before: {sha after}}}` from the manifests of earlier `patch --write`s."""
+    edges: dict[str, dict[str, set[str]]] = {}
+    backups = root / BACKUP_DIR
+    if not backups.is_dir():
+        return edges
+    for manifest in sorted(backups.glob(f"*/{MANIFEST}")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged manifest only means that patch is not recognised
+        files = data.get("files") if isinstance(data, dict) else None
+        for relpath, shas in (files or {}).items() if isinstance(files, dict) else ():
+            if isinstance(shas, dict) and isinstance(shas.get("after"), str):
+                before = str(shas.get("before") or "")
+                edges.setdefault(relpath, {}).setdefault(before, set()).add(shas["after"])
+    return edges
+
+
+def _reaches(edges: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt == goal:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
+
+
 def stale_files(root: Path, expected: Mapping[str, str]) -> list[Issue]:
-    """One Issue per file whose sha256 differs from the report's (or that is gone)."""
+    """One Issue per file whose sha256 differs from the report's (or that is gone).
+
+    A file that only `leanstack patch --write` changed since (its backup manifest leads from
+    the report's hash to the current one) is not stale: the patch engine finds the changes
+    already made and says so, instead of asking for a new analysis.
+    """
     problems: list[Issue] = []
+    patched: dict[str, dict[str, set[str]]] | None = None
     for relpath, digest in sorted(expected.items()):
         path = root / relpath
         try:
@@ -53,7 +101,12 @@ def stale_files(root: Path, expected: Mapping[str, str]) -> list[Issue]:
         except OSError:
             problems.append(_issue(relpath, "missing since the report was written"))
             continue
-        if actual != digest.lower().removeprefix("sha256:"):
+        want = digest.lower().removeprefix("sha256:")
+        if actual != want:
+            if patched is None:
+                patched = _patched_by_leanstack(root)
+            if _reaches(patched.get(relpath, {}), want, actual):
+                continue
             problems.append(
                 _issue(
                     relpath,
@@ -162,9 +215,11 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         (backup_dir).mkdir(parents=True, exist_ok=True)
         new_files = [p.relpath for p in plan.files if p.before is None]
         (backup_dir / "NEW_FILES").write_text("".join(f"{n}\n" for n in new_files))
+        (backup_dir / MANIFEST).write_text(json.dumps(_manifest(plan), indent=2) + "\n")
     except OSError as exc:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
+        _drop_backup(backup_dir)
         return ApplyResult(
             written=(),
             backup_dir=None,
@@ -181,9 +236,10 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         _restore(plan, written)
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
+        _drop_backup(backup_dir)
         return ApplyResult(
             written=(),
-            backup_dir=backup_dir,
+            backup_dir=None,
             problems=(_issue(str(exc.filename or ""), f"cannot write: {exc.strerror or exc}"),),
             rolled_back=True,
             fmt=None,
@@ -191,9 +247,10 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
     problems, checked = verify(plan)
     if problems:
         _restore(plan, written)
+        _drop_backup(backup_dir)
         return ApplyResult(
             written=(),
-            backup_dir=backup_dir,
+            backup_dir=None,
             problems=tuple(problems),
             rolled_back=True,
             fmt=None,
@@ -207,6 +264,31 @@ def apply_patch(plan: PatchPlan, *, run_fmt: bool = True) -> ApplyResult:
         fmt=fmt,
         loader_checked=checked,
     )
+
+
+def _manifest(plan: PatchPlan) -> dict[str, Any]:
+    return {
+        "files": {
+            p.relpath: {
+                "before": hashlib.sha256(p.before).hexdigest() if p.before is not None else None,
+                "after": hashlib.sha256(p.after).hexdigest(),
+            }
+            for p in plan.files
+        }
+    }
+
+
+def _drop_backup(backup_dir: Path) -> None:
+    """Remove the backup of a write that was rolled back (nothing changed, nothing to keep).
+
+    The parents (`.leanstack/backup`, `.leanstack`) go too when this left them empty.
+    """
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    for parent in (backup_dir.parent, backup_dir.parent.parent):
+        try:
+            parent.rmdir()
+        except OSError:
+            break  # not empty (other backups, a report, a metric store): keep it
 
 
 _COPY_IGNORE = shutil.ignore_patterns(
@@ -283,15 +365,7 @@ def verify(plan: PatchPlan) -> tuple[list[Issue], int]:
             )
     new_blocks = [c for c in plan.changes if c.kind == "new_block"]
     for change in new_blocks:
-        path = parse_change_path(change.path, address_only=True)
-        if path is None:
-            continue
-        found = resolver.stack.find_block(
-            posixpath.dirname(change.file) or ".",
-            path.mode,
-            [path.type, path.name],
-        )
-        if found is None:
+        if not _declared(resolver, change):
             problems.append(
                 _issue(
                     change.file,
@@ -301,6 +375,33 @@ def verify(plan: PatchPlan) -> tuple[list[Issue], int]:
             )
     loader_problems, checked = _loader_check(plan)
     return problems + loader_problems, checked
+
+
+def _declared(resolver: Resolver, change: PlannedChange) -> bool:
+    """True when the patched tree declares the block a new_block change added.
+
+    The block is looked up by its own kind and labels (a `variable "x"` or an aliased
+    `provider` has no resource address), in the directory it was written to.
+    """
+    if change.block:
+        tree = _hcl.parse(change.block.encode("utf-8"))
+        blocks = _hcl.blocks(_hcl.body_of(tree.root_node))
+        dir_ = posixpath.dirname(change.file) or "."
+        return bool(blocks) and all(
+            any(
+                _hcl.block_labels(found) == _hcl.block_labels(block)
+                and provider_alias(found) == provider_alias(block)
+                for _, found in resolver.stack.top_blocks(dir_, _hcl.block_type(block))
+            )
+            for block in blocks
+        )
+    path = parse_change_path(change.path, address_only=True)
+    if path is None:
+        return True
+    found = resolver.stack.find_block(
+        posixpath.dirname(change.file) or ".", path.mode, [path.type, path.name]
+    )
+    return found is not None
 
 
 def _syntax(root: Path, relpath: str) -> list[Issue]:

@@ -11,6 +11,7 @@ from typing import Any
 from leanstack.model.findings import AttributeChange
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.patch import _hcl, _layout
+from leanstack.patch._covered import MONITORING_ID, covered_by, support_names, uses
 from leanstack.patch._resolve import (
     AttrToRemove,
     BlockList,
@@ -47,6 +48,8 @@ class Skipped:
     path: str
     reason: str
     where: str = ""
+    # True when the change is already in the stack (the patch was applied before).
+    already: bool = False
 
     def line(self) -> str:
         """`where: [id] path: reason`, the form printed to the user."""
@@ -73,6 +76,7 @@ class PlannedChange:
     kind: str  # replace | insert | remove | blocks | new_block
     after: Any
     notes: tuple[str, ...] = ()
+    block: str = ""  # the new block's text (new_block only), to find it again after writing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +98,8 @@ class PatchPlan:
     skipped: tuple[Skipped, ...]
     notes: tuple[str, ...] = ()
     var_files: tuple[str, ...] = ()
+    # Changes already in the stack (an earlier patch, or the user): nothing to do for them.
+    applied: tuple[Skipped, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -153,22 +159,42 @@ def plan_patch(
     resolver = Resolver(stack)
     edits: list[_Edit] = []
     skipped: list[Skipped] = []
+    applied: list[Skipped] = []
     new_blocks: dict[str, list[tuple[PatchRequest, NewBlock]]] = {}
-    for request in requests:
-        resolved = resolver.resolve(request.change)
+    resolved_all = [(request, resolver.resolve(request.change)) for request in requests]
+    # The report's own budget-and-alarm set stands in for "the stack has no cost guard": once
+    # the stack has any budget or billing alarm, none of it is proposed again.
+    guard = next(
+        (
+            found
+            for request, resolved in resolved_all
+            if request.recommendation == MONITORING_ID and isinstance(resolved, NewBlock)
+            if (found := covered_by(stack, resolved.dir, resolved.text))
+        ),
+        "",
+    )
+    for request, resolved in resolved_all:
         if isinstance(resolved, NewBlock):
+            covered = "" if resolved.exists_at else covered_by(stack, resolved.dir, resolved.text)
+            if request.recommendation == MONITORING_ID and guard:
+                covered = covered or guard
             if outside(resolved.file):
                 skipped.append(_skip(request, f"{resolved.dir} is outside the stack"))
             elif resolved.exists_at:
-                skipped.append(_skip(request, f"already declared at {resolved.exists_at}"))
+                applied.append(
+                    _skip(request, f"already declared at {resolved.exists_at}", already=True)
+                )
+            elif covered:
+                applied.append(_skip(request, covered, already=True))
             else:
                 new_blocks.setdefault(resolved.file, []).append((request, resolved))
             continue
         made = _edit_for(stack, request, resolved)
         if isinstance(made, Skipped):
-            skipped.append(made)
+            (applied if made.already else skipped).append(made)
         else:
             edits.append(made)
+    _drop_orphan_support(new_blocks, applied)
     edits = _merge_shared(edits, resolver, skipped)
     edits = _drop_conflicts(edits, skipped)
     files: list[FilePatch] = []
@@ -192,11 +218,14 @@ def plan_patch(
                         line=1,
                         kind="new_block",
                         after=request.change.path,
+                        block=block.text,
                     )
                 )
         if after != before:
             files.append(FilePatch(relpath=relpath, before=before, after=after))
     notes = tuple(dict.fromkeys(n for c in changes for n in c.notes))
+    if applied:
+        notes += (_applied_note(applied, changes, skipped),)
     return PatchPlan(
         root=root,
         files=tuple(files),
@@ -204,12 +233,65 @@ def plan_patch(
         skipped=tuple(skipped),
         notes=notes,
         var_files=tuple(var_files),
+        applied=tuple(applied),
     )
 
 
-def _skip(request: PatchRequest, reason: str, where: str = "") -> Skipped:
+def _applied_note(
+    applied: Sequence[Skipped], changes: Sequence[PlannedChange], skipped: Sequence[Skipped]
+) -> str:
+    """One line naming the recommendations whose changes are all in the stack already."""
+    pending = {c.recommendation for c in changes} | {s.recommendation for s in skipped}
+    done = [r for r in dict.fromkeys(a.recommendation for a in applied) if r not in pending]
+    # A block covered by another of the same kind says which one (it was not this patch's).
+    why = {a.recommendation: a.reason for a in applied if a.reason.startswith("the stack ")}
+    ids = ", ".join(f"[{r}]" + (f" ({why[r]})" if r in why else "") for r in done)
+    if not pending:
+        return f"already applied, nothing to change: {ids}"
+    if done:
+        return f"already applied: {ids}"
+    return f"{len(applied)} change(s) already in the stack"
+
+
+def _drop_orphan_support(
+    new_blocks: dict[str, list[tuple[PatchRequest, NewBlock]]], applied: list[Skipped]
+) -> None:
+    """Leave out a variable or provider added only for blocks that are already in the stack.
+
+    A report's budget comes with `variable "cost_alert_emails"` and a us-east-1 provider
+    alias; once the budget is covered by an existing one, adding them alone would leave an
+    unused variable that Terraform then asks a value for.
+    """
+    covered = {a.recommendation for a in applied}
+    for relpath, items in new_blocks.items():
+        kept: list[tuple[PatchRequest, NewBlock]] = []
+        for request, block in items:
+            name = support_names(block.text) if request.recommendation in covered else None
+            if name is not None and not any(
+                uses(other.text, name) for _, other in items if other is not block
+            ):
+                applied.append(
+                    _skip(
+                        request,
+                        "only needed by blocks the stack already has",
+                        relpath,
+                        already=True,
+                    )
+                )
+                continue
+            kept.append((request, block))
+        new_blocks[relpath] = kept
+    for relpath in [k for k, v in new_blocks.items() if not v]:
+        del new_blocks[relpath]
+
+
+def _skip(request: PatchRequest, reason: str, where: str = "", *, already: bool = False) -> Skipped:
     return Skipped(
-        recommendation=request.recommendation, path=request.change.path, reason=reason, where=where
+        recommendation=request.recommendation,
+        path=request.change.path,
+        reason=reason,
+        where=where,
+        already=already,
     )
 
 
@@ -229,7 +311,7 @@ def _edit_for(stack: StackSource, request: PatchRequest, resolved: Resolved) -> 
         return _replace(stack, request, resolved)
     if isinstance(resolved, Missing):
         if change.after is None or change.after == []:
-            return _skip(request, "already absent")
+            return _skip(request, "already absent", already=True)
         return _insert(stack.file(resolved.file), request, resolved)
     if isinstance(resolved, AttrToRemove):
         return _remove(stack.file(resolved.file), request, resolved)
@@ -255,12 +337,13 @@ def _planned(
 def _replace(stack: StackSource, request: PatchRequest, target: ValueTarget) -> _Edit | Skipped:
     change = request.change
     where = f"{target.file}:{target.line}"
+    # Checked before `before`: after an earlier patch the source no longer has `before`.
+    if loose_equal(target.current, change.after):
+        return _skip(request, f"already {change.after!r}", where, already=True)
     if change.before is not None and not loose_equal(target.current, change.before):
         return _skip(
             request, f"expected {change.before!r} but the source has {target.current!r}", where
         )
-    if loose_equal(target.current, change.after):
-        return _skip(request, f"already {change.after!r}", where)
     source = stack.file(target.file)
     data = source.data
     if target.is_json:
@@ -399,7 +482,7 @@ def _blocks(source: SourceFile, request: PatchRequest, target: BlockList) -> _Ed
     if not _layout.is_block_list(after) and after not in (None, []):
         return _skip(request, f"{target.name} is a block; the new value must be a list of maps")
     if target.current is not None and loose_equal(target.current, after or []):
-        return _skip(request, "already as recommended", where)
+        return _skip(request, "already as recommended", where, already=True)
     if target.existing and (
         target.current is None or any(_has_comment(b) for b in target.existing)
     ):

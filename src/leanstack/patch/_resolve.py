@@ -205,7 +205,8 @@ class Resolver:
             labels = _hcl.block_labels(block)
             kind = _hcl.block_type(block)
             for found_source, found in self.stack.top_blocks(dir_, kind):
-                if _hcl.block_labels(found) == labels and _alias(found) == _alias(block):
+                same_alias = provider_alias(found) == provider_alias(block)
+                if _hcl.block_labels(found) == labels and same_alias:
                     exists_at = where(found_source, found)
                     break
             if exists_at:
@@ -444,7 +445,7 @@ def _with_notes(resolved: Resolved, notes: tuple[str, ...]) -> Resolved:
     return resolved
 
 
-def _alias(block: Node) -> str:
+def provider_alias(block: Node) -> str:
     """A provider block's alias ("" for the default provider and for other blocks)."""
     attr = _hcl.find_attr(_hcl.body_of(block), "alias")
     expr = _hcl.attr_expr(attr) if attr is not None else None

@@ -11,11 +11,11 @@ from typing import Any
 
 from leanstack.model.findings import AttributeChange
 from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.patch._covered import MONITORING_ID
 from leanstack.patch._engine import PatchRequest
 
 SUPPORTED_MAJOR = 1
 REPORT_KIND = "leanstack.report"
-MONITORING_ID = "monitoring"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
