@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from analyzer_helpers import context, fargate_service, one, res, run
 
 from leanstack.model.findings import FindingStatus
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
+from leanstack.model.resource import Resource
+from leanstack.terraform import load_stack
 
 
 def priced(address: str, rtype: str, cost: str) -> PricedResource:
@@ -90,3 +93,48 @@ def test_the_seeds_alarm_is_flagged() -> None:
 def test_no_budget_limit_from_an_unpriced_stack() -> None:
     f = one(run("cost_alarms", context(STACK)), address="aws_budgets_budget.monthly")
     assert f.status is FindingStatus.NO_CHANGE and f.recommendation is None
+
+
+def billing_alarm(name: str, service: str) -> Resource:
+    return res(
+        f"aws_cloudwatch_metric_alarm.{name}",
+        {
+            "metric_name": "EstimatedCharges",
+            "namespace": "AWS/Billing",
+            "threshold": 200,
+            "dimensions": {"Currency": "USD", "ServiceName": service},
+        },
+    )
+
+
+def test_billing_alarms_skip_the_services_already_watched() -> None:
+    # Re-running after the alarms were added (by a patch, under any name) adds none again.
+    ecs = billing_alarm("mine", "AmazonECS")
+    findings = run("cost_alarms", context([*STACK, ecs], priced=PRICED), billing_alarm=True)
+    f = one(findings, address="aws_cloudwatch_metric_alarm.billing")
+    assert f.recommendation is not None
+    assert [c.after["ServiceName"] for c in f.recommendation.changes] == ["AmazonRDS"]
+    rds = billing_alarm("billing_amazonrds", "AmazonRDS")
+    findings = run("cost_alarms", context([*STACK, ecs, rds], priced=PRICED), billing_alarm=True)
+    f = one(findings, address="aws_cloudwatch_metric_alarm.billing")
+    assert f.status is FindingStatus.NO_CHANGE and f.recommendation is None
+
+
+def test_a_budget_in_the_recommendations_file_is_recognised(tmp_path: Path) -> None:
+    # The form `leanstack patch` writes: another name, a string limit, emails from a variable.
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "us-east-1"\n}\n')
+    (tmp_path / "leanstack_recommendations.tf").write_text(
+        'variable "cost_alert_emails" {\n  type = list(string)\n}\n\n'
+        'resource "aws_budgets_budget" "monthly_cost" {\n'
+        '  budget_type  = "COST"\n  limit_amount = "85.49"\n  limit_unit   = "USD"\n'
+        '  time_unit    = "MONTHLY"\n\n  notification {\n'
+        '    comparison_operator        = "GREATER_THAN"\n    threshold                  = 100\n'
+        '    threshold_type             = "PERCENTAGE"\n    notification_type          = "ACTUAL"\n'
+        "    subscriber_email_addresses = var.cost_alert_emails\n  }\n}\n"
+    )
+    loaded = load_stack(tmp_path)
+    findings = run("cost_alarms", context([*STACK, *loaded.resources], priced=PRICED))
+    assert not [f for f in findings if f.recommendation is not None]
+    f = one(findings, address="aws_budgets_budget.monthly_cost")
+    assert f.status is FindingStatus.NO_CHANGE
+    assert "Budget limit 85.49 USD" in f.summary and "FORECASTED" in f.summary

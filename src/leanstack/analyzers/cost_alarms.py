@@ -69,6 +69,13 @@ class CostAlarmSettings(AnalyzerSettings):
     billing_alarm: bool = Field(False, description="Also add EstimatedCharges alarms per service.")
 
 
+def _is_billing_alarm(resource: Resource) -> bool:
+    return (
+        resource.type == "aws_cloudwatch_metric_alarm"
+        and resource.get("metric_name") == "EstimatedCharges"
+    )
+
+
 def _limit(cost: Decimal, margin: float) -> int:
     return max(1, math.ceil(float(cost) * (1 + margin)))
 
@@ -77,9 +84,14 @@ def _limit(cost: Decimal, margin: float) -> int:
 class CostAlarms(Analyzer[CostAlarmSettings]):
     """Add an AWS Budgets budget with actual and forecast notifications; check billing alarms.
 
-    An existing EstimatedCharges alarm is checked: it must be in us-east-1, treat the metric as
-    month-to-date (a monthly threshold, not a daily one) and watch the ServiceName of services
-    the stack uses (AmazonECS for Fargate, not AmazonEC2).
+    Any existing budget counts, whatever its name or file (one added by `leanstack patch` in
+    leanstack_recommendations.tf included): the stack then gets no second budget, only a
+    check of the one it has. With `billing_alarm`, services an existing EstimatedCharges alarm
+    already watches get no new alarm.
+
+    An existing EstimatedCharges alarm is checked: it must be in us-east-1, treat the metric
+    as month-to-date (a monthly threshold, not a daily one) and watch the ServiceName of
+    services the stack uses (AmazonECS for Fargate, not AmazonEC2).
     """
 
     name = "cost_alarms"
@@ -94,10 +106,20 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
             name = SERVICE_NAMES.get(res.type if res else priced.type)
             if name:
                 per_service[name] += priced.monthly_cost
-        used = {SERVICE_NAMES[r.type] for r in ctx.resources.values() if r.type in SERVICE_NAMES}
+        # Billing alarms do not make the stack a CloudWatch user worth its own alarm: counting
+        # them would propose an AmazonCloudWatch alarm on the run after they were added.
+        used = {
+            SERVICE_NAMES[r.type]
+            for r in ctx.resources.values()
+            if r.type in SERVICE_NAMES and not _is_billing_alarm(r)
+        }
         total = sum((p.monthly_cost for p in ctx.priced.values()), Decimal(0))
+        watched: set[str] = set()
         for alarm in ctx.of_type("aws_cloudwatch_metric_alarm"):
             if alarm.get("metric_name") == "EstimatedCharges":
+                dims = alarm.get("dimensions")
+                if isinstance(dims, dict) and isinstance(dims.get("ServiceName"), str):
+                    watched.add(dims["ServiceName"])
                 yield self._check_alarm(alarm, used, per_service, total, settings.margin)
             else:
                 yield self.finding(alarm, FindingStatus.NOT_APPLICABLE, "Not a billing alarm.")
@@ -108,7 +130,15 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         else:
             yield self._budget(ctx, settings, total)
         if settings.billing_alarm:
-            yield self._alarms(ctx, settings, per_service, used)
+            if used - watched:
+                yield self._alarms(ctx, settings, per_service, used - watched)
+            else:
+                yield self.finding(
+                    "aws_cloudwatch_metric_alarm.billing",
+                    FindingStatus.NO_CHANGE,
+                    "Every service this stack uses already has an EstimatedCharges alarm.",
+                    {"services": sorted(used)},
+                )
 
     def _check_budget(self, budget: Resource, total: Decimal) -> Finding:
         notes = [str(n.get("notification_type")) for n in budget.blocks("notification")]
