@@ -106,6 +106,11 @@ def test_import_out_option_and_nothing_to_import(
     )
     assert code == 0, err
     assert out_path.is_file() and not (home / "catalog.csv").exists()
+    # Only the default file is layered by every command (audit item 11).
+    assert out.splitlines()[-1].endswith(
+        f"(use it with --catalog {out_path}; only {home / 'catalog.csv'} is layered by every "
+        "command)"
+    )
     catalog = load_catalog([out_path])
     price = catalog.find("fargate", "eu-west-1", "Fargate-vCPU-Hours:perCPU", arch="x86_64")
     assert price is not None and catalog.layer_of(price) == str(out_path)
@@ -171,30 +176,85 @@ def test_show_table(app: typer.Typer, home: Path) -> None:
     code, out, err = _run(app, "catalog", "show", "--service", "sqs", "--region", "us-east-1")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("catalog 2026-11-26: ")
+    assert lines[0] == "catalog: embedded 2026-11-26"
     assert lines[1].split() == [
         "service",
+        "/",
         "region",
         "product",
-        "attributes",
+        "/",
         "usage_type",
+        "/",
+        "attributes",
         "price_usd",
         "unit",
-        "source_date",
-        "derived",
-        "source",
+        "date",
+        "src",
     ]
-    rows = [line for line in lines[3:-1]]
     expected = [
         p for p in embedded_catalog().prices() if p.service == "sqs" and p.region == "us-east-1"
     ]
-    assert len(rows) == len(expected)
+    # One block per price: its first line starts with the service.
+    assert sum(1 for line in lines if line.startswith("sqs ")) == len(expected)
     assert lines[-1] == f"{len(expected)} prices"
-    tier1 = next(line for line in rows if "Requests-Tier1 " in line)
+    usage = next(x for x in lines if x.split()[-1:] == ["Requests-Tier1"])
+    tier1 = lines[lines.index(usage) - 1]
     assert " 0.4 " in tier1 and "1M requests" in tier1
+    # Every source is printed once in the legend the [n] cells point to.
+    # (legend lines wrap at 100 columns, inside long words too)
+    flat = "".join(out.split())
+    for source in {p.source for p in expected}:
+        assert "".join(source.split()) in flat
 
     code, out, _ = _run(app, "catalog", "show", "--grep", "no-such-thing-anywhere")
-    assert code == 0 and out.strip() == "no prices match (catalog 2026-11-26)"
+    assert code == 0 and out.strip() == "no prices match (catalog embedded 2026-11-26)"
+
+
+def test_show_fits_100_columns(app: typer.Typer, home: Path) -> None:
+    # Audit UX item: `catalog show` was over 250 columns wide.
+    code, out, err = _run(app, "catalog", "show")
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert out.splitlines()[-1] == f"{len(embedded_catalog())} prices"
+
+
+def test_show_unknown_service_or_region_is_2(app: typer.Typer, home: Path) -> None:
+    # Audit item 19: `catalog show --service nosuch` silently printed nothing and exited 0.
+    code, out, err = _run(app, "catalog", "show", "--service", "nosuch")
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith("error: --service 'nosuch': unknown service (known: ")
+    assert "fargate" in line and "rds" in line
+    code, out, err = _run(app, "catalog", "show", "--region", "mars-1")
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert "--region 'mars-1'" in line and "us-east-1" in line
+
+
+def test_local_layer_keeps_the_embedded_date(app: typer.Typer, home: Path) -> None:
+    # Audit item 11: one 2019 row re-dated the whole catalog to 2017-03-01.
+    code, _, err = _run(
+        app, "catalog", "import", str(FIXTURES / "handmade" / "AmazonRDS-handmade.json")
+    )
+    assert code == 0, err
+    catalog = load_catalog([home / "catalog.csv"])
+    assert catalog.date == embedded_catalog().date
+    [embedded, local] = catalog.layer_details
+    assert embedded.embedded and embedded.date == embedded_catalog().date
+    assert not local.embedded and local.source == str(home / "catalog.csv")
+    dates = sorted({p.source_date for p in catalog.prices() if catalog.layer_of(p) == local.source})
+    assert (local.first, local.last) == (dates[0], dates[-1])
+    assert catalog.describe().startswith(f"embedded {embedded_catalog().date} + local {home}")
+    assert local.describe() in catalog.source
+
+    code, out, err = _run(app, "catalog", "show", "--service", "rds", "--format", "json")
+    doc = json.loads(out)["catalog"]
+    assert doc["date"] == embedded_catalog().date
+    assert [d["embedded"] for d in doc["layer_details"]] == [True, False]
+    assert doc["layer_details"][1]["last_source_date"] == dates[-1]
+    code, out, err = _run(app, "catalog", "info")
+    assert out.splitlines()[0] == f"catalog date: {embedded_catalog().date}"
+    assert f"local catalog: {local.describe().removeprefix('local ')}" in out.splitlines()
 
 
 def _no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -124,6 +124,35 @@ def _preference(price: Price) -> tuple[int, str]:
     return (2, basis)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogLayer:
+    """One source layered into a catalog: the embedded catalog or a local CSV.
+
+    `date` is the embedded catalog's date; for a local layer, `first`..`last` span the
+    source dates of its rows (a local file has no date of its own).
+    """
+
+    source: str
+    embedded: bool
+    rows: int
+    date: str = ""
+    first: str = ""
+    last: str = ""
+
+    def describe(self) -> str:
+        """`embedded 2026-11-26` or `local cat.csv (2 prices from 2017-03-01..2019-06-01)`."""
+        if self.embedded:
+            return f"embedded {self.date}"
+        span = self.first if self.first == self.last else f"{self.first}..{self.last}"
+        word = "price" if self.rows == 1 else "prices"
+        dated = f" from {span}" if span else ""
+        return f"local {self.source} ({self.rows} {word}{dated})"
+
+
+def _source_dates(rows: Iterable[Price]) -> list[str]:
+    return sorted({p.source_date[:10] for p in rows if p.source_date[:4].isdigit()})
+
+
 RowKey = tuple[str, str, str, str, tuple[tuple[str, str], ...]]
 
 
@@ -137,6 +166,10 @@ def row_key(p: Price) -> RowKey:
 
 class Catalog:
     """An indexed set of prices with a date and a source.
+
+    `date` is the date of the base (embedded) catalog and stays so when local catalogs are
+    layered over it: a one-file override must not re-date the whole catalog. `source` names
+    every layer with its own dates (`layer_details`).
 
     Later sources override earlier ones: a local catalog (offer-file import or Pricing API
     fetch) is layered over the embedded one, row by row on `row_key` (service, region,
@@ -152,6 +185,7 @@ class Catalog:
         date: str,
         source: str,
         issues: Sequence[Issue] = (),
+        layer: CatalogLayer | None = None,
     ) -> None:
         self.date = date
         self.source = source
@@ -160,8 +194,20 @@ class Catalog:
         self._cache: dict[PriceQuery, tuple[Price, ...]] = {}
         self._index: dict[tuple[str, str, str], list[int]] | None = None
         self._layers: tuple[str, ...] = (source,)
-        for price in prices:
+        rows = list(prices)
+        for price in rows:
             self._by_service_region[(price.service, price.region)].append((0, price))
+        if layer is None:
+            dates = _source_dates(rows)
+            layer = CatalogLayer(
+                source=source,
+                embedded=False,
+                rows=len(rows),
+                date=date,
+                first=dates[0] if dates else "",
+                last=dates[-1] if dates else "",
+            )
+        self._layer_info: tuple[CatalogLayer, ...] = (layer,)
 
     @classmethod
     def _from_entries(
@@ -171,10 +217,12 @@ class Catalog:
         date: str,
         source: str,
         layers: tuple[str, ...],
+        layer_info: tuple[CatalogLayer, ...],
         issues: Sequence[Issue],
     ) -> Catalog:
         catalog = cls((), date=date, source=source, issues=issues)
         catalog._layers = layers
+        catalog._layer_info = layer_info
         for layer, price in entries:
             catalog._by_service_region[(price.service, price.region)].append((layer, price))
         return catalog
@@ -186,6 +234,15 @@ class Catalog:
     def layers(self) -> tuple[str, ...]:
         """The sources layered into this catalog, oldest (the embedded one) first."""
         return self._layers
+
+    @property
+    def layer_details(self) -> tuple[CatalogLayer, ...]:
+        """Each layer with its rows and dates, oldest (the embedded one) first."""
+        return self._layer_info
+
+    def describe(self) -> str:
+        """`embedded 2026-11-26 + local cat.csv (2 prices from 2017-03-01..2019-06-01)`."""
+        return " + ".join(layer.describe() for layer in self._layer_info)
 
     def prices(self) -> Iterable[Price]:
         """Every row."""
@@ -286,11 +343,19 @@ class Catalog:
         for rows in other._by_service_region.values():
             for layer, price in rows:
                 merged[row_key(price)] = (layer + offset, price)
+        layer_info = self._layer_info + other._layer_info
+        base = self._layer_info[0]
+        # The base keeps its own wording; each local layer is named with its dates.
+        source = " + ".join(
+            [base.source if base.embedded else base.describe()]
+            + [layer.describe() for layer in layer_info[1:]]
+        )
         return Catalog._from_entries(
             merged.values(),
-            date=other.date,
-            source=f"{other.source} over {self.source}",
+            date=self.date,
+            source=source,
             layers=self._layers + other._layers,
+            layer_info=layer_info,
             issues=self.issues + other.issues,
         )
 
@@ -301,6 +366,7 @@ class Catalog:
             date=self.date,
             source=self.source,
             layers=self._layers,
+            layer_info=self._layer_info,
             issues=self.issues + tuple(issues),
         )
 
@@ -455,7 +521,10 @@ def embedded_catalog() -> Catalog:
     manifest = embedded_manifest()
     text = embedded_csv_bytes().decode("utf-8")
     prices, issues = read_price_csv_checked(text.splitlines(), where=manifest.file)
-    return Catalog(prices, date=manifest.date, source=manifest.source, issues=issues)
+    layer = CatalogLayer(
+        source=manifest.source, embedded=True, rows=len(prices), date=manifest.date
+    )
+    return Catalog(prices, date=manifest.date, source=manifest.source, issues=issues, layer=layer)
 
 
 def load_local_catalog(path: Path) -> Catalog:

@@ -8,6 +8,7 @@ Every command reads the embedded catalog with the default local catalog
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ import typer
 
 from leanstack.catalog._catalog import (
     Catalog,
+    default_local_catalog_path,
     embedded_catalog,
     embedded_manifest,
     format_attributes,
@@ -39,8 +41,9 @@ class OutputFormat(StrEnum):
 
 
 _OUT_HELP = (
-    "Local catalog CSV to write "
-    "(default: $LEANSTACK_HOME/catalog.csv, else ~/.cache/leanstack/catalog.csv)."
+    "Local catalog CSV to write (default: $LEANSTACK_HOME/catalog.csv, else "
+    "~/.cache/leanstack/catalog.csv, which every command layers over the embedded catalog; "
+    "another file is used with `estimate/analyze --catalog FILE`)."
 )
 _REPLACE_HELP = "Start the local catalog afresh instead of merging into the rows already there."
 
@@ -74,7 +77,23 @@ def _finish_import(result: ImportResult, out: Path | None, replace: bool, what: 
         fail(f"{out or 'local catalog'}: cannot write: {exc.strerror or exc}", 2)
     for issue in issues:
         warn(issue.line())
-    typer.echo(f"wrote {rows} rows to {path} (layered over the embedded catalog by every command)")
+    default = default_local_catalog_path()
+    if _same_file(path, default):
+        typer.echo(
+            f"wrote {rows} rows to {path} (layered over the embedded catalog by every command)"
+        )
+    else:
+        typer.echo(
+            f"wrote {rows} rows to {path} (use it with --catalog {path}; only {default} "
+            "is layered by every command)"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
 
 
 def _import(
@@ -188,8 +207,17 @@ def _show(
         Path | None, typer.Option("--out", help="Write to FILE instead of stdout.")
     ] = None,
 ) -> None:
-    """List prices with their provenance."""
+    """List prices with their provenance (sources numbered below the table).
+
+    Exit 2 for an unknown --service or --region (the line lists the known ones).
+    """
     catalog = _current_catalog(embedded_only)
+    if service is not None and service not in catalog.services():
+        known = ", ".join(sorted(catalog.services()))
+        fail(f"--service {service!r}: unknown service (known: {known})")
+    if region is not None and region not in catalog.regions():
+        known = ", ".join(sorted(catalog.regions()))
+        fail(f"--region {region!r}: no prices in this region (known: {known})")
     rows = _selected(catalog, service, region, grep)
     if output_format is OutputFormat.JSON:
         doc = {
@@ -197,6 +225,17 @@ def _show(
                 "date": catalog.date,
                 "source": catalog.source,
                 "layers": list(catalog.layers),
+                "layer_details": [
+                    {
+                        "source": layer.source,
+                        "embedded": layer.embedded,
+                        "rows": layer.rows,
+                        "date": layer.date if layer.embedded else None,
+                        "first_source_date": layer.first or None,
+                        "last_source_date": layer.last or None,
+                    }
+                    for layer in catalog.layer_details
+                ],
             },
             "count": len(rows),
             "prices": [
@@ -221,38 +260,54 @@ def _show(
         write_output(json.dumps(doc, indent=2), out)
         return
     if not rows:
-        write_output(f"no prices match (catalog {catalog.date})", out)
+        write_output(f"no prices match (catalog {catalog.describe()})", out)
         return
-    table = _table(
-        [
-            "service",
-            "region",
-            "product",
-            "attributes",
-            "usage_type",
-            "price_usd",
-            "unit",
-            "source_date",
-            "derived",
-            "source",
-        ],
-        [
-            [
-                p.service,
-                p.region,
-                p.product,
-                format_attributes({k: v for k, v in p.attributes.items() if k != "price_basis"}),
-                p.usage_type,
-                format_price(p.price),
-                p.unit,
-                p.source_date,
-                p.basis or "",
-                p.source,
-            ]
-            for p in rows
-        ],
+    write_output(f"catalog: {catalog.describe()}\n{_price_table(rows)}\n{len(rows)} prices", out)
+
+
+_WIDTH = 100
+
+
+def _price_table(rows: list[Price]) -> str:
+    """The prices in 100 columns: long cells wrap, sources are numbered in a legend."""
+    from io import StringIO
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    sources: dict[str, int] = {}
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), show_lines=False
     )
-    write_output(f"catalog {catalog.date}: {catalog.source}\n{table}\n{len(rows)} prices", out)
+    table.add_column("service / region", no_wrap=True)
+    table.add_column("product / usage_type / attributes", overflow="fold")
+    table.add_column("price_usd", justify="right", no_wrap=True)
+    table.add_column("unit", max_width=14, overflow="fold")
+    table.add_column("date", no_wrap=True)
+    table.add_column("src", no_wrap=True)
+    for p in rows:
+        ref = sources.setdefault(p.source, len(sources) + 1)
+        attrs = [f"{k}={v}" for k, v in p.attributes.items() if k != "price_basis"]
+        table.add_row(
+            f"{p.service}\n{p.region}",
+            "\n".join([p.product, p.usage_type, *attrs]),
+            format_price(p.price) + ("*" if p.basis else ""),
+            p.unit,
+            p.source_date[:10],
+            f"[{ref}]",
+            end_section=True,
+        )
+    buf = StringIO()
+    Console(file=buf, width=_WIDTH, highlight=False, color_system=None).print(table)
+    lines = [line.rstrip() for line in buf.getvalue().rstrip("\n").splitlines()]
+    if any(p.basis for p in rows):
+        bases = sorted({p.basis for p in rows if p.basis})
+        note = f"* derived, not a published list price ({', '.join(bases)})"
+        lines.extend(textwrap.wrap(note, _WIDTH, subsequent_indent="  "))
+    for src, n in sources.items():
+        lines.extend(textwrap.wrap(f"[{n}] {src}", _WIDTH, subsequent_indent="    "))
+    return "\n".join(lines)
 
 
 def _info(
@@ -271,8 +326,8 @@ def _info(
         f"embedded: {manifest.file}, {manifest.rows} rows, sha256 {manifest.sha256[:12]}… "
         + ("verified" if not problems else "MISMATCH: " + "; ".join(p.message for p in problems)),
     ]
-    for layer in catalog.layers[1:]:
-        lines.append(f"local catalog: {layer}")
+    for layer in catalog.layer_details[1:]:
+        lines.append(f"local catalog: {layer.describe().removeprefix('local ')}")
     prices = list(catalog.prices())
     lines.append(f"rows: {len(prices)}")
     counts = Counter((p.service, p.region) for p in prices)
