@@ -91,6 +91,13 @@ def test_synth_then_table(tmp_path: Path) -> None:
     assert shown.exit_code == 0
     assert "aws_db_instance.db" in shown.stdout and "CPUCreditBalance" in shown.stdout
     assert any(ch in shown.stdout for ch in "▁▂▃▄▅▆▇█")
+    # Audit UX item: the table was 200 columns wide; it fits 100, with the window on the
+    # resource's own line ("aws_db_instance.db  2026-01-05 00:00 -> 2026-01-06 23:59 UTC").
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "aws_db_instance.db  2026-01-05 00:00 -> 2026-01-06 23:59 UTC" in lines
+    [credit] = [line for line in lines if line.split()[:2] == ["CPUCreditBalance", "avg"]]
+    assert credit.split()[2:5] == ["60s", "2880", "100%"]
     missing = runner.invoke(app, ["metrics", "show", "--store", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0 and "no metric store" in missing.stderr
 
@@ -161,3 +168,19 @@ def test_show_without_store_is_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["metrics", "show", "--store", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2
     assert "no metric store" in result.stderr and not (tmp_path / "x.duckdb").exists()
+
+
+def test_store_that_is_not_a_duckdb_file_is_one_plain_line(tmp_path: Path) -> None:
+    # DuckDB said "Catalog Error: Cannot launch in-memory database in read-only mode!".
+    other = tmp_path / "data.csv"
+    other.write_text("timestamp,value\n2024-01-01,1\n")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["metrics", "show", "--store", str(other)])
+    assert shown.exit_code == 2
+    assert (
+        shown.stderr.strip() == f"error: {other}: not a metric store (not a DuckDB database file)"
+    )
+    args = ["--resource", "aws_ecs_service.a", "--metric", "CPUUtilization"]
+    imp = runner.invoke(app, ["metrics", "import", str(other), "--store", str(other), *args])
+    assert imp.exit_code == 2 and "not a metric store" in imp.stderr
+    assert other.read_text() == "timestamp,value\n2024-01-01,1\n"

@@ -51,14 +51,19 @@ def _store_path(store: Path | None, stack: Path | None) -> Path:
 def _open(path: Path, *, read_only: bool = False) -> MetricStore:
     import duckdb
 
-    from leanstack.usage.store import MetricStore
+    from leanstack.usage.store import MetricStore, describe_store_error, store_problem
 
     if read_only and not path.exists():
         fail(f"{path}: no metric store (run `leanstack metrics import`, `fetch` or `synth`)")
+    problem = store_problem(path)
+    if problem is not None:
+        fail(f"{path}: {problem}")
     try:
         return MetricStore(path, read_only=read_only)
-    except (duckdb.Error, OSError) as exc:
-        fail(f"{path}: cannot open the metric store: {str(exc).splitlines()[0]}")
+    except duckdb.Error as exc:
+        fail(f"{path}: {describe_store_error(exc)}")
+    except OSError as exc:
+        fail(f"{path}: cannot open the metric store: {exc.strerror or exc}")
 
 
 @contextmanager
@@ -130,10 +135,11 @@ def _num(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     a = abs(v)
+    # Six characters at most, so that the table fits 100 columns.
     if a >= 1e9:
-        return f"{v / 1e9:.2f}G"
+        return f"{v / 1e9:.1f}G"
     if a >= 1e6:
-        return f"{v / 1e6:.2f}M"
+        return f"{v / 1e6:.1f}M"
     if a >= 1e4:
         return f"{v / 1e3:.1f}k"
     if a >= 100:
@@ -333,7 +339,9 @@ def show_command(
     """Per resource and metric: points, window, coverage, mean, p50/p95/p99, max, sparkline."""
     with _open(_store_path(store, path), read_only=True) as st:
         stats = st.stats(resource)
-        buckets = st.bucket_means(24, resource) if output_format is ShowFormat.TABLE else {}
+        buckets = (
+            st.bucket_means(_SPARK_WIDTH, resource) if output_format is ShowFormat.TABLE else {}
+        )
     rows: list[dict[str, Any]] = []
     sparks: list[str] = []
     for s in stats:
@@ -355,7 +363,7 @@ def show_command(
                 "max": _json_float(s.max),
             }
         )
-        sparks.append(sparkline(buckets.get(info.id, [])))
+        sparks.append(sparkline(buckets.get(info.id, []), _SPARK_WIDTH))
     if output_format is ShowFormat.JSON:
         write_output(json.dumps({"series": rows}, indent=2), out)
         return
@@ -365,21 +373,25 @@ def show_command(
     write_output(_table(rows, sparks), out)
 
 
+_WIDTH = 100
+_STAT_ABBREV = {"Average": "avg", "Maximum": "max", "Minimum": "min", "Sum": "sum"}
+_SPARK_WIDTH = 12
+
+
 def _table(rows: list[dict[str, Any]], sparks: list[str]) -> str:
+    """One line per series under a line per resource (its window), 100 columns wide."""
     from io import StringIO
 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, pad_edge=False, show_edge=False)
+    # One space between columns: the usual two do not fit 100 columns.
+    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("  metric", no_wrap=True, max_width=26, overflow="ellipsis")
     for col, justify in (
-        ("resource", "left"),
-        ("metric", "left"),
         ("stat", "left"),
         ("period", "right"),
         ("points", "right"),
-        ("start", "left"),
-        ("end", "left"),
         ("cover", "right"),
         ("mean", "right"),
         ("p50", "right"),
@@ -388,17 +400,13 @@ def _table(rows: list[dict[str, Any]], sparks: list[str]) -> str:
         ("max", "right"),
         ("load", "left"),
     ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    last = None
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r, spark in zip(rows, sparks, strict=True):
         table.add_row(
-            r["resource"] if r["resource"] != last else "",
-            r["metric"],
-            r["statistic"],
+            f"  {r['metric']}",
+            _STAT_ABBREV.get(r["statistic"], r["statistic"]),
             f"{r['period_s']}s",
             str(r["points"]),
-            (r["start"] or "")[:16].replace("T", " "),
-            (r["end"] or "")[:16].replace("T", " "),
             f"{r['coverage']:.0%}",
             *(
                 _num(r[k] if r[k] is not None else float("nan"))
@@ -406,10 +414,22 @@ def _table(rows: list[dict[str, Any]], sparks: list[str]) -> str:
             ),
             spark,
         )
-        last = r["resource"]
     buf = StringIO()
-    Console(file=buf, width=200, highlight=False, color_system=None).print(table)
-    return buf.getvalue()
+    Console(file=buf, width=_WIDTH, highlight=False, color_system=None).print(table)
+    lines = [line.rstrip() for line in buf.getvalue().splitlines()]
+    out = [lines[0]]
+    windows: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        lo, hi = windows.get(r["resource"], (r["start"] or "", r["end"] or ""))
+        windows[r["resource"]] = (min(lo, r["start"] or lo), max(hi, r["end"] or hi))
+    last = None
+    for r, line in zip(rows, lines[1:], strict=True):
+        if r["resource"] != last:
+            lo, hi = (w[:16].replace("T", " ") for w in windows[r["resource"]])
+            out.append(f"{r['resource']}  {lo} -> {hi} UTC" if lo else r["resource"])
+            last = r["resource"]
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ anti-joins); Python only touches per-series metadata.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -80,6 +81,39 @@ def default_store_path(stack: Path) -> Path:
     """`.leanstack/metrics.duckdb` beside the analyzed stack (a directory or a plan file)."""
     base = stack if stack.is_dir() else stack.parent
     return base / DEFAULT_STORE_RELPATH
+
+
+def store_problem(path: Path) -> str | None:
+    """Why `path` cannot be a metric store (it exists but is not a DuckDB file), else None.
+
+    DuckDB's own errors for such a file ("Cannot launch in-memory database in read-only
+    mode!", "not a valid DuckDB database file") do not say what is wrong.
+    """
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return None if not path.is_dir() else "is a directory, not a metric store file"
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if head[8:12] != b"DUCK":
+        return "not a metric store (not a DuckDB database file)"
+    return None
+
+
+def describe_store_error(exc: BaseException) -> str:
+    """One plain line for a DuckDB error met opening a store."""
+    text = str(exc).strip()
+    lock = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", text)
+    if lock:
+        return (
+            f"the metric store is in use by another process (PID {lock.group(1)}); "
+            "retry when it has finished"
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    # DuckDB prefixes "IO Error: ", "Catalog Error: " etc.; keep the substance.
+    head, sep, rest = first.partition(": ")
+    return f"cannot open the metric store: {rest if sep and head.endswith('Error') else first}"
 
 
 def to_epoch(value: datetime | int | float) -> int:
