@@ -191,3 +191,43 @@ def test_no_stress_replay_when_disabled_or_without_cpu() -> None:
     )
     plain = one(run("fargate_spot", ctx), address=SVC)
     assert plain.recommendation is not None and "stress_replay" not in plain.recommendation.evidence
+
+
+DAY = 24 * 60  # one day of 1-minute points: past 100 points, short of the 30 hours required
+
+
+def test_a_day_of_task_counts_is_not_enough_to_propose_spot() -> None:
+    ctx = context(
+        fargate_service(512, 1024, desired=4),
+        metrics(series(SVC, "RunningTaskCount", np.full(DAY, 4.0))),
+    )
+    finding = one(run("fargate_spot", ctx), address=SVC)
+    assert finding.status is FindingStatus.INSUFFICIENT_DATA and finding.recommendation is None
+    assert "24.0 h of data, less than the 30 h required" in finding.summary
+    # The same day passes once the gate asks for less: the gate, not the data, decided.
+    relaxed = one(run("fargate_spot", ctx, min_hours=20), address=SVC)
+    assert relaxed.recommendation is not None
+
+
+def test_a_short_series_that_shows_a_single_task_is_conclusive() -> None:
+    tasks = np.full(DAY, 4.0)
+    tasks[10:20] = 1.0
+    ctx = context(
+        fargate_service(512, 1024, desired=4), metrics(series(SVC, "RunningTaskCount", tasks))
+    )
+    finding = one(run("fargate_spot", ctx), address=SVC)
+    assert finding.status is FindingStatus.NOT_APPLICABLE
+    assert "as few as 1 task" in finding.summary
+
+
+def test_a_short_cpu_series_runs_no_stress_replay() -> None:
+    ctx = context(
+        fargate_service(512, 1024, desired=4),
+        metrics(
+            series(SVC, "RunningTaskCount", np.full(MINUTES_14D, 4.0)),
+            series(SVC, "CPUUtilization", np.full(DAY, 80.0)),
+        ),
+    )
+    rec = one(run("fargate_spot", ctx), address=SVC).recommendation
+    assert rec is not None and "stress_replay" not in rec.evidence
+    assert "24.0 h of data" in str(rec.evidence["stress_replay_skipped"])

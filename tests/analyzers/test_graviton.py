@@ -159,3 +159,40 @@ def test_graviton_and_valkey_together_for_redis() -> None:
     assert alone is not None and combined.monthly_savings > alone.monthly_savings
     assert combined.exclusive_group == alone.exclusive_group
     assert len(run("graviton", context([cache]), valkey=False)) == 1
+
+
+DAY = 24 * 60  # one day of 1-minute points: past 100 points, short of the 30 hours required
+
+
+def test_a_day_of_task_counts_does_not_size_the_fargate_saving() -> None:
+    # arm64 is cheaper whatever the load; a day of RunningTaskCount (7 tasks) is set aside
+    # and the configured 3 tasks size the saving, as with no series at all.
+    svc = "aws_ecs_service.app"
+    plain = one(run("graviton", context(fargate_service(desired=3))), address=svc)
+    short = context(
+        fargate_service(desired=3), metrics(series(svc, "RunningTaskCount", np.full(DAY, 7.0)))
+    )
+    finding = one(run("graviton", short), address=svc)
+    assert finding.recommendation is not None and plain.recommendation is not None
+    assert finding.recommendation.monthly_savings == plain.recommendation.monthly_savings
+    assert finding.evidence["tasks"] == 3
+    assert "not enough RunningTaskCount: 24.0 h of data" in finding.evidence["tasks_basis"]
+    two_weeks = context(
+        fargate_service(desired=3),
+        metrics(series(svc, "RunningTaskCount", np.full(MINUTES_14D, 7.0))),
+    )
+    assert one(run("graviton", two_weeks), address=svc).evidence["tasks"] == 7
+
+
+def test_a_day_of_lambda_invocations_is_not_enough_data() -> None:
+    fn = res("aws_lambda_function.api", {"memory_size": 1024, "architectures": ["x86_64"]})
+    ctx = context(
+        [fn],
+        metrics(
+            series(fn.address, "Invocations", np.full(DAY, 10.0), statistic="Sum"),
+            series(fn.address, "Duration", np.full(DAY, 200.0)),
+        ),
+    )
+    finding = one(run("graviton", ctx), address=fn.address)
+    assert finding.status is FindingStatus.INSUFFICIENT_DATA and finding.recommendation is None
+    assert finding.summary.startswith("Not enough data (Invocations: 24.0 h of data")

@@ -90,3 +90,12 @@ def test_one_second_enhanced_monitoring_is_cut_to_60() -> None:
     rec = f.recommendation
     assert rec is not None and rec.changes[0].after == 60
     assert rec.monthly_cost_before > rec.monthly_cost_after * 59
+
+
+def test_a_day_of_free_storage_is_set_aside() -> None:
+    # A day showing 18 GB used does not replace the allocated 20 GB as the backup basis.
+    m = metrics(series(DB, "FreeStorageSpace", np.full(24 * 60, 2 * 2**30)))
+    findings = run("rds_storage", context(db(backup_retention_period=35), m))
+    f = by_word(findings, "days of automated backups")
+    assert f.evidence["used_storage_gb"] == 20
+    assert "FreeStorageSpace: 24.0 h of data" in f.evidence["used_basis"]

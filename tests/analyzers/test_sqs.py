@@ -68,3 +68,14 @@ def test_idle_queue() -> None:
 
 def test_no_series() -> None:
     assert one(run("sqs", context([res(Q)])), address=Q).status is FindingStatus.INSUFFICIENT_DATA
+
+
+def test_a_day_of_empty_receives_is_not_enough_data() -> None:
+    day = 24 * 60
+    m = traffic(10, 10, 500)
+    m[Q]["NumberOfEmptyReceives"] = series(
+        Q, "NumberOfEmptyReceives", np.full(day, 500.0), statistic="Sum"
+    )
+    f = one(run("sqs", context([res(Q)], m), pollers=2), address=Q)
+    assert f.status is FindingStatus.INSUFFICIENT_DATA and f.recommendation is None
+    assert "NumberOfEmptyReceives: 24.0 h of data" in f.summary

@@ -285,6 +285,24 @@ def gate(win: Window | None, settings: DataGateSettings, metric: str) -> str | N
     return None
 
 
+def gated(
+    ctx: AnalysisContext,
+    address: str,
+    metric: str,
+    settings: DataGateSettings,
+    prefer: tuple[str, ...] = (),
+) -> tuple[Window | None, str | None]:
+    """A recorded series' window when it passes the data gate, else None and why not.
+
+    The one way for an analyzer to read a series it draws a figure from: data that fails the
+    gate is never used, so a day of data cannot move a monthly figure.
+    """
+    series = ctx.series(address, metric, prefer)
+    win = window(series, settings.lookback_days) if series is not None else None
+    reason = gate(win, settings, metric)
+    return (win, None) if reason is None else (None, reason)
+
+
 def confidence_of(*wins: Window) -> Confidence:
     """High with two weeks at >= 90% coverage, medium with a week at >= 70%, else low."""
     days = min(w.days for w in wins)

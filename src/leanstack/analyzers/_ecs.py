@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from leanstack.analyzers._base import AnalysisContext, as_number, dec, window
+from leanstack.analyzers._base import AnalysisContext, DataGateSettings, as_number, dec, gated
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource, is_known
 from leanstack.resources import split_tasks
@@ -201,20 +201,27 @@ def fargate_service(service: Resource, ctx: AnalysisContext) -> FargateService |
 
 
 def task_count(
-    svc: FargateService, ctx: AnalysisContext, lookback_days: float
+    svc: FargateService, ctx: AnalysisContext, settings: DataGateSettings
 ) -> tuple[float, str]:
-    """Average running tasks and where the figure comes from."""
-    series = ctx.series(svc.service.address, "RunningTaskCount")
-    if series is not None:
-        win = window(series, lookback_days)
-        if win.points:
-            return float(np.mean(win.present)), "mean RunningTaskCount over the window"
+    """Average running tasks and where the figure comes from.
+
+    RunningTaskCount is used only when it passes the data gate; otherwise the configured
+    count (min_capacity, desired_count) stands in, and the basis says why.
+    """
+    win, reason = gated(ctx, svc.service.address, "RunningTaskCount", settings)
+    if win is not None:
+        return float(np.mean(win.present)), "mean RunningTaskCount over the window"
+    why = (
+        "no RunningTaskCount recorded"
+        if reason is None or reason.startswith("no ")
+        else f"not enough RunningTaskCount: {reason.split(': ', 1)[-1]}"
+    )
     desired = as_number(svc.service.get("desired_count"))
     if svc.min_capacity is not None and (desired is None or desired < svc.min_capacity):
-        return float(svc.min_capacity), "autoscaling min_capacity (no RunningTaskCount recorded)"
+        return float(svc.min_capacity), f"autoscaling min_capacity ({why})"
     if desired is not None:
-        return desired, "desired_count (no RunningTaskCount recorded)"
-    return 1.0, "one task assumed (desired_count unknown, no RunningTaskCount recorded)"
+        return desired, f"desired_count ({why})"
+    return 1.0, f"one task assumed (desired_count unknown, {why})"
 
 
 def monthly_task_cost(

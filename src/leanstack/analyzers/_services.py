@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leanstack.analyzers._base import AnalysisContext, Window, as_number, window
+from leanstack.analyzers._base import AnalysisContext, DataGateSettings, Window, as_number, gated
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.resource import Resource, is_known
 
@@ -63,14 +63,18 @@ def lambda_arch(resource: Resource) -> str:
 
 
 def lambda_usage(
-    resource: Resource, ctx: AnalysisContext, lookback_days: float
+    resource: Resource, ctx: AnalysisContext, settings: DataGateSettings
 ) -> LambdaUsage | None:
-    """Monthly usage from Invocations x Duration, else from the estimate's GB-second quantity."""
+    """Monthly usage from Invocations x Duration, else from the estimate's GB-second quantity.
+
+    The series count only when both pass the data gate: a day of invocations scaled to a
+    month is not a monthly figure.
+    """
     mem_gb = lambda_memory_mb(resource) / 1024
-    inv = ctx.series(resource.address, "Invocations")
-    dur = ctx.series(resource.address, "Duration")
-    if inv is not None and dur is not None:
-        inv_w, dur_w = window(inv, lookback_days), window(dur, lookback_days)
+    inv_w, _ = gated(ctx, resource.address, "Invocations", settings)
+    dur_w, _ = gated(ctx, resource.address, "Duration", settings)
+    if inv_w is not None and dur_w is not None:
+        inv = inv_w.series
         n = min(len(inv_w.values), len(dur_w.values))
         counts = np.nan_to_num(inv_w.values[-n:])
         durations = dur_w.values[-n:]

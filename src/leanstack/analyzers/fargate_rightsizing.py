@@ -195,7 +195,7 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
                 evidence,
             )
         cpu, mem, rate = best
-        tasks, basis = task_count(svc, ctx, s.lookback_days)
+        tasks, basis = task_count(svc, ctx, s)
         evidence["tasks"] = {"average": round(tasks, 3), "basis": basis}
         if cpu_usage is not None and not keep_cpu:
             evidence["saturated_fraction_at_new_size"] = round(

@@ -12,9 +12,11 @@ from pydantic import Field
 from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
-    AnalyzerSettings,
+    DataGateSettings,
     as_number,
     dec,
+    gate,
+    gated,
     register,
     window,
 )
@@ -36,7 +38,7 @@ from leanstack.resources.aws_ecs_service import StrategyItem
 SPOT_WARNING_S = 120
 
 
-class FargateSpotSettings(AnalyzerSettings):
+class FargateSpotSettings(DataGateSettings):
     """Capacity-provider strategy to propose and when Spot is unsafe.
 
     A Spot task gets a 2-minute warning and the scheduler does not fall back to on-demand, so
@@ -126,6 +128,14 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
     Priced with the catalog's Spot rate, which is an observed, not a published, price: Spot
     prices move. Not proposed for a single task, a stop timeout above 120 s, or a stateful
     service (EFS or host volumes, or listed in `stateful_services`).
+
+    Recorded load decides: the fewest tasks the service ran (is a Spot interruption safe?) and
+    the split's average. RunningTaskCount must pass the data gate (DataGateSettings) to
+    decide; below it the finding is "not enough data", unless the short series already shows
+    the service down to a single task (then Spot is conclusively unsafe). With no series at
+    all, the configured floor (min_capacity, desired_count) decides, at low confidence, as an
+    estimate does. CPUUtilization feeds only the stress replay, which runs only on a series
+    that passes the gate.
     """
 
     name = "fargate_spot"
@@ -169,10 +179,16 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
         region = svc.service.region
         counts_series = ctx.series(address, "RunningTaskCount")
         counts: np.ndarray | None = None
+        short: str | None = None  # why a recorded series is too short to decide
+        short_min: int | None = None
         if counts_series is not None:
             win = window(counts_series, s.lookback_days)
-            if win.points:
-                counts = np.rint(win.present).astype(int)
+            observed = np.rint(win.present).astype(int) if win.points else None
+            short = gate(win, s, "RunningTaskCount")
+            if short is None:
+                counts = observed
+            elif observed is not None:
+                short_min = int(observed.min())
         desired = as_number(svc.service.get("desired_count"))
         floor_candidates = [
             v
@@ -182,11 +198,22 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
         min_tasks = (
             int(counts.min()) if counts is not None else int(min(floor_candidates, default=1))
         )
+        if short_min is not None:
+            # Too short to show the floor holds, but a dip it shows did happen.
+            min_tasks = min(min_tasks, short_min)
         evidence: dict[str, object] = {"min_tasks": min_tasks}
         unsafe = self._unsafe(svc, s, min_tasks)
         if unsafe:
             return self.finding(
                 address, FindingStatus.NOT_APPLICABLE, f"Spot not proposed: {unsafe}.", evidence
+            )
+        if short is not None:
+            evidence["data_gate"] = short
+            return self.finding(
+                address,
+                FindingStatus.INSUFFICIENT_DATA,
+                f"Not enough data to propose Spot: {short}.",
+                evidence,
             )
         od_rate = fargate_rate(ctx.catalog, region, svc.cpu_units, svc.memory_mib, arch=svc.arch)
         spot_rate = fargate_rate(
@@ -211,7 +238,7 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
             spot_avg = float((splits[:, 1] * freq).sum() / freq.sum())
             basis = "RunningTaskCount over the window"
         else:
-            tasks, basis = task_count(svc, ctx, s.lookback_days)
+            tasks, basis = task_count(svc, ctx, s)
             od_n, spot_n = split_tasks(
                 round(tasks), s.on_demand_base, s.on_demand_weight, s.spot_weight
             )
@@ -270,7 +297,10 @@ class FargateSpot(Analyzer[FargateSpotSettings]):
                 "can outlast the 2-minute warning, so it must checkpoint or be safe to retry "
                 "(an interrupted job reappears after the visibility timeout)."
             )
-        stress = self._stress_replay(svc, ctx, s)
+        cpu_win, cpu_short = gated(ctx, address, "CPUUtilization", s, ("Average",))
+        stress = self._stress_replay(svc, ctx, s) if cpu_win is not None else None
+        if cpu_short is not None and not cpu_short.startswith("no "):
+            evidence["stress_replay_skipped"] = f"not enough data: {cpu_short}"
         if stress is not None:
             evidence["stress_replay"] = stress.to_json()
             risks.append(

@@ -10,8 +10,9 @@ from pydantic import Field
 from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
-    AnalyzerSettings,
+    DataGateSettings,
     dec,
+    gated,
     register,
 )
 from leanstack.analyzers._ecs import fargate_service, monthly_task_cost, task_count
@@ -35,7 +36,7 @@ from leanstack.model.findings import (
 from leanstack.model.resource import Resource, is_known
 
 
-class GravitonSettings(AnalyzerSettings):
+class GravitonSettings(DataGateSettings):
     """Which Graviton moves to propose.
 
     Fargate and Lambda need the code built for arm64 (a multi-arch container image, native
@@ -51,7 +52,6 @@ class GravitonSettings(AnalyzerSettings):
     valkey: bool = Field(
         True, description="Also price Graviton nodes with the Valkey engine for Redis OSS caches."
     )
-    lookback_days: float = Field(14.0, gt=0, description="Days of load used for task counts.")
 
 
 @register
@@ -60,6 +60,13 @@ class Graviton(Analyzer[GravitonSettings]):
 
     Each proposal carries its migration effort: an image or package must be built for arm64
     before Fargate or Lambda can move; RDS and ElastiCache moves are a class change.
+
+    Recorded load never decides whether to move: arm64 is cheaper per vCPU-hour, GB-second or
+    node-hour whatever the load, so the decision is the catalog's. Load only sizes the saving
+    (average RunningTaskCount; Invocations x Duration), and only when it passes the data gate
+    (DataGateSettings). Below the gate the series is set aside, like no series at all: Fargate
+    counts the configured tasks (min_capacity or desired_count) and says so in the basis;
+    Lambda uses the estimate's usage, and without one says "not enough data".
     """
 
     name = "graviton"
@@ -101,7 +108,7 @@ class Graviton(Analyzer[GravitonSettings]):
                 FindingStatus.NOT_APPLICABLE,
                 f"No catalog Fargate ARM64 price in {region}.",
             )
-        tasks, basis = task_count(svc, ctx, s.lookback_days)
+        tasks, basis = task_count(svc, ctx, s)
         before = monthly_task_cost(svc, ctx, tasks, svc.cpu_units, svc.memory_mib, "x86_64")
         after = monthly_task_cost(svc, ctx, tasks, svc.cpu_units, svc.memory_mib, "arm64")
         if before is None or after is None:
@@ -297,13 +304,17 @@ class Graviton(Analyzer[GravitonSettings]):
             return self.finding(
                 resource, FindingStatus.NO_CHANGE, "The function already runs on arm64."
             )
-        usage = lambda_usage(resource, ctx, s.lookback_days)
+        usage = lambda_usage(resource, ctx, s)
         if usage is None:
+            _, why = gated(ctx, resource.address, "Invocations", s)
+            if why is None or why.startswith("no "):
+                _, why = gated(ctx, resource.address, "Duration", s)
+            recorded = why is not None and not why.startswith("no ")
             return self.finding(
                 resource,
                 FindingStatus.INSUFFICIENT_DATA,
-                "No Invocations/Duration series and no estimated usage: the arm64 saving cannot "
-                "be priced.",
+                (f"Not enough data ({why})" if recorded else "No Invocations/Duration series")
+                + " and no estimated usage: the arm64 saving cannot be priced.",
             )
         x86 = unit_price(
             ctx.catalog, "lambda", resource.region, unit="GB-second", arch="x86_64", tier="1"

@@ -16,6 +16,7 @@ from leanstack.analyzers._base import (
     confidence_of,
     dec,
     gate,
+    gated,
     register,
     window,
 )
@@ -66,9 +67,11 @@ class LambdaFunctions(Analyzer[LambdaSettings]):
     def analyze_resource(
         self, resource: Resource, ctx: AnalysisContext, settings: LambdaSettings
     ) -> Iterable[Finding]:
-        usage = lambda_usage(resource, ctx, settings.lookback_days)
+        usage = lambda_usage(resource, ctx, settings)
         dur = usage.duration if usage else None
-        reason = gate(dur, settings, "Duration")
+        _, reason = gated(ctx, resource.address, "Duration", settings)
+        if reason is None and dur is None:
+            _, reason = gated(ctx, resource.address, "Invocations", settings)
         if usage is None or dur is None or reason:
             yield self.finding(
                 resource,

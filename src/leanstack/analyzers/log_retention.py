@@ -11,11 +11,11 @@ from pydantic import Field, field_validator
 from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
-    AnalyzerSettings,
+    DataGateSettings,
     as_number,
     dec,
+    gated,
     register,
-    window,
 )
 from leanstack.analyzers._pricing import unit_price
 from leanstack.model.findings import (
@@ -56,7 +56,7 @@ VALID_DAYS = (
 DAYS_PER_MONTH = 730 / 24
 
 
-class LogRetentionSettings(AnalyzerSettings):
+class LogRetentionSettings(DataGateSettings):
     """Retention to propose for log groups that keep logs forever.
 
     30 days covers a monthly incident review and is a common default for application logs;
@@ -67,7 +67,6 @@ class LogRetentionSettings(AnalyzerSettings):
     retention_days: int = Field(
         30, description="retention_in_days to propose (a CloudWatch value)."
     )
-    lookback_days: float = Field(14.0, gt=0, description="Days of IncomingBytes to read.")
 
     @field_validator("retention_days")
     @classmethod
@@ -202,11 +201,10 @@ class LogRetention(Analyzer[LogRetentionSettings]):
                     basis = "the estimate's usage"
                 elif comp.unit.startswith("GB-month") and stored is None:
                     stored = float(comp.monthly_quantity)
-        series = ctx.series(resource.address, "IncomingBytes")
-        if series is not None:
-            win = window(series, s.lookback_days)
-            if win.points:
-                hours = win.days * 24
-                ingest = float(np.nansum(win.values)) / 2**30 * float(HOURS_PER_MONTH) / hours
-                basis = "IncomingBytes over the window"
+        # IncomingBytes replaces the estimate's ingestion only when it passes the data gate.
+        win, _ = gated(ctx, resource.address, "IncomingBytes", s)
+        if win is not None:
+            hours = win.days * 24
+            ingest = float(np.nansum(win.values)) / 2**30 * float(HOURS_PER_MONTH) / hours
+            basis = "IncomingBytes over the window"
         return ingest, stored, basis

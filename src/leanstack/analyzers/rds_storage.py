@@ -10,11 +10,11 @@ from pydantic import Field
 from leanstack.analyzers._base import (
     AnalysisContext,
     Analyzer,
-    AnalyzerSettings,
+    DataGateSettings,
     as_number,
     dec,
+    gated,
     register,
-    window,
 )
 from leanstack.analyzers._pricing import rds_engine, unit_price
 from leanstack.analyzers._specs import family_of, rds_spec
@@ -32,7 +32,7 @@ GIB = 2**30
 SECONDS_PER_MONTH = 730 * 3600
 
 
-class RdsStorageSettings(AnalyzerSettings):
+class RdsStorageSettings(DataGateSettings):
     """Assumptions behind storage, backup and monitoring costs.
 
     Backups: RDS gives backup storage equal to the provisioned storage for free; beyond that it
@@ -49,7 +49,6 @@ class RdsStorageSettings(AnalyzerSettings):
     enhanced_monitoring_kb_per_sample: float = Field(
         10.0, gt=0, description="Size of one Enhanced Monitoring event in CloudWatch Logs (KB)."
     )
-    lookback_days: float = Field(14.0, gt=0, description="Days of FreeStorageSpace to read.")
 
 
 @register
@@ -192,14 +191,12 @@ class RdsStorage(Analyzer[RdsStorageSettings]):
             usage_type="RDS:ChargedBackupUsage",
             engine=engine,
         )
-        free_series = ctx.series(resource.address, "FreeStorageSpace")
+        win, why = gated(ctx, resource.address, "FreeStorageSpace", s)
         used = storage
-        basis = "allocated storage (no FreeStorageSpace recorded)"
-        if free_series is not None:
-            win = window(free_series, s.lookback_days)
-            if win.points:
-                used = max(0.0, storage - float(win.present.min()) / GIB)
-                basis = "allocated minus the lowest FreeStorageSpace"
+        basis = "allocated storage (" + (why or "") + ")"
+        if win is not None:
+            used = max(0.0, storage - float(win.present.min()) / GIB)
+            basis = "allocated minus the lowest FreeStorageSpace"
         backup_gb = (
             0.0
             if retention == 0

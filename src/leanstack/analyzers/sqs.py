@@ -16,6 +16,7 @@ from leanstack.analyzers._base import (
     confidence_of,
     dec,
     gate,
+    gated,
     register,
     window,
 )
@@ -146,16 +147,19 @@ class Sqs(Analyzer[SqsSettings]):
                 float(np.nansum(sent.values)) * float(HOURS_PER_MONTH) / (sent.days * 24), 0
             ),
         }
-        if empty_s is None:
+        empty_w, why = gated(ctx, resource.address, "NumberOfEmptyReceives", s)
+        if empty_s is None or empty_w is None:
             return self.finding(
                 resource,
                 FindingStatus.NO_CHANGE if wait >= LONG_POLL_S else FindingStatus.INSUFFICIENT_DATA,
                 "Long polling is on."
                 if wait >= LONG_POLL_S
-                else "No NumberOfEmptyReceives recorded: empty receives cannot be counted.",
+                else "No NumberOfEmptyReceives recorded: empty receives cannot be counted."
+                if empty_s is None
+                else f"Not enough data to count empty receives: {why}.",
                 evidence,
             )
-        empty = window(empty_s, s.lookback_days)
+        empty = empty_w
         hours = empty.days * 24
         empty_total = float(np.nansum(empty.values))
         received = float(np.nansum(window(recv_s, s.lookback_days).values)) if recv_s else 0.0
