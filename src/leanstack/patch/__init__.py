@@ -22,7 +22,14 @@ and a `before` value that does not match the source are skipped with a one-line 
 
 `plan_patch` only reads; `check_in_copy` verifies a plan on a temporary copy; `apply_patch`
 writes atomically with a backup under `.leanstack/backup/<time>/`, re-reads the tree (tree-
-sitter, python-hcl2, the Terraform loader) and rolls back if a value does not read back.
+sitter, python-hcl2, the Terraform loader) and rolls back if a value does not read back (a
+rolled-back write leaves no backup behind).
+
+Re-running is safe: a change already in the stack (the value is already `after`, the block
+is declared, a budget or billing alarm exists under another name) lands in
+`PatchPlan.applied`, not in `skipped`, with one "already applied" note. Each backup keeps the
+hashes it wrote (`PATCHED.json`), so `stale_files` accepts a file that only earlier
+`patch --write` runs changed since the report, and still refuses any other edit.
 """
 
 from leanstack.patch._apply import (
