@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
-from leanstack.report import json_value
-
-if TYPE_CHECKING:
-    pass
+from leanstack.cli._common import (
+    EXIT_NOTHING_DONE,
+    EXIT_USAGE,
+    choose_format,
+    err_console,
+    exit_on_load_failure,
+    fail,
+    parse_vars,
+    plain,
+    print_issues,
+    progress_status,
+    unique_issues,
+    write_output,
+)
 
 
 class ReportFormat(StrEnum):
@@ -22,6 +31,13 @@ class ReportFormat(StrEnum):
     TABLE = "table"
     MARKDOWN = "markdown"
     HTML = "html"
+    JSON = "json"
+
+
+class AnalyzersFormat(StrEnum):
+    """Formats of `leanstack analyzers`."""
+
+    TEXT = "text"
     JSON = "json"
 
 
@@ -45,10 +61,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("analyzers")
     def analyzers_command(
-        output_format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+        output_format: Annotated[
+            AnalyzersFormat, typer.Option("--format", help="text or json")
+        ] = AnalyzersFormat.TEXT,
     ) -> None:
         """List the analyzers, their settings (defaults, descriptions) and the metrics they read."""
         from leanstack.analyzers import registry
+        from leanstack.report import json_value
 
         rows: list[dict[str, Any]] = []
         for name, cls in registry().items():
@@ -71,7 +90,7 @@ def register(app: typer.Typer) -> None:
                     "settings": settings,
                 }
             )
-        if output_format == "json":
+        if output_format is AnalyzersFormat.JSON:
             write_output(json.dumps({"analyzers": rows}, indent=2), None)
             return
         lines = []
@@ -122,13 +141,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="write this format to FILE (format from the extension)"),
+            typer.Option(
+                "--out",
+                help="write to FILE instead of stdout (.json, .md, .html, .txt: the format, "
+                "unless --format says it; the directory must exist)",
+            ),
         ] = None,
         out_dir: Annotated[
             Path | None,
             typer.Option(
                 "--out-dir",
-                help="write report.{json,md,html,txt} here (default: STACK/.leanstack/report)",
+                help="write report.{json,md,html,txt} here (default: STACK/.leanstack/report; "
+                "created if its parent exists)",
             ),
         ] = None,
         write_reports: Annotated[
@@ -139,10 +163,15 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Find the savings the recorded load supports, and write the report in every format."""
-        from leanstack.model.issues import Severity
         from leanstack.pipeline import PipelineError, PipelineOptions, analyze_stack, stack_dir
         from leanstack.report.render import render
 
+        fmt = choose_format(out, output_format, ReportFormat.TABLE, _FORMAT_BY_SUFFIX)
+        if write_reports and out_dir is not None and not out_dir.is_dir():
+            if not out_dir.parent.is_dir():
+                fail(f"--out-dir {out_dir}: directory {out_dir.parent} does not exist")
+            if out_dir.exists():
+                fail(f"--out-dir {out_dir}: not a directory")
         options = PipelineOptions(
             var_files=tuple(var_file or ()),
             variables=parse_vars(var or []),
@@ -158,31 +187,44 @@ def register(app: typer.Typer) -> None:
                 result = analyze_stack(path, options, progress)
         except PipelineError as exc:
             fail(str(exc))
-        for issue in (*result.loaded.issues, *result.estimate.issues, *result.issues):
-            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+        # Exit 2 on an input that cannot be read, 1 when nothing could be priced; no report.
+        exit_on_load_failure(
+            path,
+            (*result.loaded.issues, *result.estimate.issues, *result.issues),
+            (str(r.status) for r in result.estimate.resources),
+            failure="no resource to analyze",
+        )
         if result.report is None or result.analysis is None:
-            fail(f"{path}: no resource to analyze", 1)
-        for issue in result.analysis.issues:
-            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
-        if any(
-            i.severity is Severity.ERROR and i.where in ("--set", "--only")
+            fail(f"{path}: no resource to analyze", EXIT_NOTHING_DONE)
+        bad_options = [
+            i
             for i in result.analysis.issues
-        ):
-            raise typer.Exit(2)
+            if str(i.severity) == "error" and i.where in ("--set", "--only")
+        ]
+        if bad_options:
+            for issue in unique_issues(bad_options):
+                text = plain(issue.line())
+                if issue.where == "--set":
+                    text = text.replace("unknown field", "unknown setting (`leanstack analyzers`)")
+                err_console.print(f"error: {text}", markup=False)
+            raise typer.Exit(EXIT_USAGE)
+        print_issues(result.analysis.issues)
 
         report = result.report
         if write_reports:
-            directory = out_dir or stack_dir(path) / ".leanstack" / "report"
-            for fmt, suffix in _SUFFIXES.items():
-                write_output(render(report, fmt.value), directory / f"report.{suffix}")
+            if out_dir is None:
+                # The tool's own directory beside the stack: created on first use.
+                directory = stack_dir(path) / ".leanstack" / "report"
+                directory.mkdir(parents=True, exist_ok=True)
+            else:
+                directory = out_dir
+                directory.mkdir(exist_ok=True)
+            for report_format, suffix in _SUFFIXES.items():
+                write_output(render(report, report_format.value), directory / f"report.{suffix}")
             err_console.print(
                 f"Report written to {directory}/report.{{json,md,html,txt}}", markup=False
             )
-        if out is not None:
-            fmt = output_format or _format_for(out)
-            write_output(render(report, fmt.value), out)
-        else:
-            write_output(render(report, (output_format or ReportFormat.TABLE).value), None)
+        write_output(render(report, fmt.value), out)
 
 
 _SUFFIXES = {
@@ -192,10 +234,11 @@ _SUFFIXES = {
     ReportFormat.TABLE: "txt",
 }
 
-
-def _format_for(out: Path) -> ReportFormat:
-    """The format a file name asks for (`.json`, `.md`, `.html`), else the table."""
-    for fmt, suffix in _SUFFIXES.items():
-        if out.suffix == f".{suffix}" or (suffix == "md" and out.suffix == ".markdown"):
-            return fmt
-    return ReportFormat.TABLE
+_FORMAT_BY_SUFFIX = {
+    ".json": ReportFormat.JSON,
+    ".md": ReportFormat.MARKDOWN,
+    ".markdown": ReportFormat.MARKDOWN,
+    ".html": ReportFormat.HTML,
+    ".htm": ReportFormat.HTML,
+    ".txt": ReportFormat.TABLE,
+}

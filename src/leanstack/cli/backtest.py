@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leanstack.cli._common import fail, warn, write_output
+from leanstack.cli._common import (
+    EXIT_NOTHING_DONE,
+    EXIT_USAGE,
+    choose_format,
+    fail,
+    print_issues,
+    stopping_issues,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from leanstack.simulate.policies import Deployment
@@ -78,8 +86,9 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--train-days", help="days to fit on (default 7, or half)")
         ] = None,
         output_format: Annotated[
-            BacktestFormat, typer.Option("--format", help="table or json")
-        ] = BacktestFormat.TABLE,
+            BacktestFormat | None,
+            typer.Option("--format", help="table or json (default: from --out's extension)"),
+        ] = None,
         task_cpu: Annotated[
             int | None, typer.Option("--task-cpu", help="CPU units the series was recorded at")
         ] = None,
@@ -123,17 +132,31 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--deploy-minutes", help="how long each deployment lasts")
         ] = 10,
         out: Annotated[
-            Path | None, typer.Option("--out", help="write to a file instead of stdout")
+            Path | None,
+            typer.Option(
+                "--out",
+                help="write to FILE (.json, .txt) instead of stdout; its directory must exist",
+            ),
         ] = None,
     ) -> None:
         """Fit on the first days of each series, replay the rest: current policy, optimizer,
         oracle and static baselines (KRR, VPA, Compute Optimizer-like, peak)."""
-        from leanstack.model.issues import Severity
         from leanstack.simulate.optimizer import SloSettings
         from leanstack.simulate.run import BacktestOptions, run_backtest
 
+        fmt = choose_format(out, output_format, BacktestFormat.TABLE, _FORMAT_BY_SUFFIX)
         if not path.exists():
             fail(f"{path}: no such file or directory")
+        if min_capacity is not None and min_capacity < 0:
+            fail(f"--min {min_capacity}: must be 0 or more")
+        if max_capacity is not None and max_capacity < 1:
+            fail(f"--max {max_capacity}: must be 1 or more")
+        if min_capacity is not None and max_capacity is not None and min_capacity > max_capacity:
+            fail(f"--min {min_capacity} is above --max {max_capacity}")
+        if task_memory is not None and task_memory <= 0:
+            fail(f"--task-memory {task_memory}: must be positive")
+        if start_latency < 0:
+            fail(f"--start-latency {start_latency}: must be 0 or more")
         if task_cpu is not None and task_cpu not in (256, 512, 1024, 2048, 4096, 8192, 16384):
             fail(f"--task-cpu {task_cpu}: not a Fargate CPU size")
         if tasks is not None and tasks <= 0:
@@ -159,18 +182,23 @@ def register(app: typer.Typer) -> None:
             slo=SloSettings(requests_per_task_ceiling=max_requests_per_task),
         )
         report = run_backtest(path, options)
-        errors = [i for i in report.issues if i.severity is Severity.ERROR]
-        # Without results the first error is the failure line: not printed twice.
-        fatal = errors[0] if not report.results and errors else None
-        for issue in report.issues:
-            if issue is not fatal:
-                warn(issue.line())
         if not report.results:
-            fail(fatal.line() if fatal else f"{path}: no series could be backtested")
-        if output_format is BacktestFormat.JSON:
+            # A file that cannot be read is exit 2; readable input without a series is exit 1.
+            stopping = stopping_issues(report.issues)
+            if stopping:
+                print_issues(stopping)
+                raise typer.Exit(EXIT_USAGE)
+            print_issues(report.issues)
+            fail(f"{path}: no series could be backtested", EXIT_NOTHING_DONE)
+        print_issues(report.issues)
+        # A series too short to backtest is a result ("not enough data"), shown in the table.
+        if fmt is BacktestFormat.JSON:
             write_output(json.dumps(report.to_json(), indent=2), out)
             return
         write_output(_table(report), out)
+
+
+_FORMAT_BY_SUFFIX = {".json": BacktestFormat.JSON, ".txt": BacktestFormat.TABLE}
 
 
 def _table(report: object) -> str:

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from leanstack.cli._common import err_console, fail, parse_vars, progress_status, write_output
+from leanstack.cli._common import (
+    choose_format,
+    err_console,
+    exit_on_load_failure,
+    fail,
+    parse_vars,
+    progress_status,
+    write_output,
+)
 
 
 class OutputFormat(StrEnum):
@@ -44,10 +52,18 @@ def register(app: typer.Typer) -> None:
             typer.Option("--var", metavar="NAME=VALUE", help="set a variable (repeatable)"),
         ] = None,
         output_format: Annotated[
-            OutputFormat, typer.Option("--format", help="table, json or markdown")
-        ] = OutputFormat.TABLE,
+            OutputFormat | None,
+            typer.Option(
+                "--format",
+                help="table, json or markdown (default: from --out's extension, or table)",
+            ),
+        ] = None,
         out: Annotated[
-            Path | None, typer.Option("--out", help="write to a file instead of stdout")
+            Path | None,
+            typer.Option(
+                "--out",
+                help="write to FILE (.json, .md, .txt) instead of stdout; its directory must exist",
+            ),
         ] = None,
         catalog_files: Annotated[
             list[Path] | None,
@@ -70,7 +86,6 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Price every resource of a stack at list prices from the embedded, dated catalog."""
-        from leanstack.model.pricing import PricingStatus
         from leanstack.pipeline import PipelineError, PipelineOptions, price_stack
         from leanstack.report.estimate import (
             render_json,
@@ -79,6 +94,7 @@ def register(app: typer.Typer) -> None:
             render_table_rich,
         )
 
+        fmt = choose_format(out, output_format, OutputFormat.TABLE, _SUFFIXES)
         options = PipelineOptions(
             var_files=tuple(var_file or ()),
             variables=parse_vars(var or []),
@@ -93,8 +109,12 @@ def register(app: typer.Typer) -> None:
         except PipelineError as exc:
             fail(str(exc))
         result = priced.estimate
-        for issue in priced.issues:
-            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+        # Exit 2 on an input that cannot be read, 1 when nothing could be priced; no table.
+        exit_on_load_failure(
+            path,
+            (*priced.issues, *result.issues),
+            (str(r.status) for r in result.resources),
+        )
         if priced.derived is not None:
             # Say which window each usage figure was measured over.
             for address, keys in sorted(priced.derived.values.items()):
@@ -104,11 +124,9 @@ def register(app: typer.Typer) -> None:
                         f"over {value.window()}",
                         markup=False,
                     )
-        for issue in result.issues:
-            err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
-        if output_format is OutputFormat.JSON:
+        if fmt is OutputFormat.JSON:
             text = render_json(result)
-        elif output_format is OutputFormat.MARKDOWN:
+        elif fmt is OutputFormat.MARKDOWN:
             text = render_markdown(result)
         elif out is None and sys.stdout.isatty():
             text = ""
@@ -117,7 +135,11 @@ def register(app: typer.Typer) -> None:
             text = render_table(result)
         if text:
             write_output(text, out)
-        estimated = [r for r in result.resources if r.status is not PricingStatus.UNKNOWN]
-        if not estimated:
-            err_console.print(f"error: {path}: no resource could be estimated", markup=False)
-            raise typer.Exit(1)
+
+
+_SUFFIXES = {
+    ".json": OutputFormat.JSON,
+    ".md": OutputFormat.MARKDOWN,
+    ".markdown": OutputFormat.MARKDOWN,
+    ".txt": OutputFormat.TABLE,
+}

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from leanstack.cli._common import err_console, fail, warn
+from leanstack.cli._common import err_console, fail, print_issues, warn
 
 if TYPE_CHECKING:
     from leanstack.model.issues import Issue
     from leanstack.patch import PatchRequest
+    from leanstack.patch.costdiff import CostEntry
 
 
 class DiffFormat(StrEnum):
@@ -187,6 +188,7 @@ def patch_command(
 
 def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, str]]:
     """Run the analysis `leanstack analyze` runs: its patch requests and losing alternatives."""
+    from leanstack.cli._common import EXIT_NOTHING_DONE, exit_on_load_failure
     from leanstack.patch.report import losing_alternatives, requests_from_recommendations
     from leanstack.pipeline import PipelineError, analyze_stack
 
@@ -194,8 +196,15 @@ def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, 
         result = analyze_stack(root)
     except PipelineError as exc:
         fail(str(exc))
+    # The same contract as `analyze`: exit 2 on unreadable input, 1 when nothing was priced.
+    exit_on_load_failure(
+        root,
+        (*result.loaded.issues, *result.estimate.issues, *result.issues),
+        (str(r.status) for r in result.estimate.resources),
+        failure="no resource to analyze",
+    )
     if result.analysis is None:
-        fail(f"{root}: no resource to analyze", 1)
+        fail(f"{root}: no resource to analyze", EXIT_NOTHING_DONE)
     if result.store_path is None:
         warn(f"{root}: no recorded load; only recommendations that need none are patched")
     for issue in result.analysis.issues:
@@ -217,22 +226,32 @@ def diff_command(
         typer.Option("--compare-to", help="Compare the stack with the costs of a report JSON."),
     ] = None,
     format_: Annotated[
-        DiffFormat, typer.Option("--format", help="table, markdown or json.")
-    ] = DiffFormat.TABLE,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+        DiffFormat | None,
+        typer.Option(
+            "--format", help="table, markdown or json (default: from --out's extension, or table)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write to FILE (.json, .md, .txt); its directory must exist."),
+    ] = None,
 ) -> None:
-    """The monthly cost change between two versions of a stack, by resource."""
-    from leanstack.cli._common import write_output
+    """The monthly cost change between two versions of a stack, by resource.
+
+    Either side that cannot be loaded (a syntax error, no .tf files, a missing path) stops the
+    command: a broken stack must not read as a cost cut.
+    """
+    from leanstack.cli._common import choose_format, write_output
     from leanstack.patch.costdiff import (
         diff_costs,
         entries_from_report,
-        estimate_stack,
         render_markdown,
         render_table,
         to_json,
     )
     from leanstack.patch.report import REPORT_KIND, SUPPORTED_MAJOR, schema_major
 
+    fmt = choose_format(out, format_, DiffFormat.TABLE, _DIFF_FORMAT_BY_SUFFIX)
     if compare_to is not None:
         if head is not None:
             fail("pass either BASE HEAD or HEAD --compare-to REPORT, not both")
@@ -259,27 +278,26 @@ def diff_command(
         if head is None:
             fail("pass BASE HEAD, or HEAD --compare-to REPORT")
         head_path = head
-        if not base.exists():
-            fail(f"{base}: not a stack directory or plan JSON")
-        with err_console.status(f"pricing {base}..."):
-            base_entries, base_issues_list = estimate_stack(base)
-        base_issues = list(base_issues_list)
+        for side in (base, head):
+            if not side.exists():
+                fail(f"{side}: not a stack directory or plan JSON")
+        base_entries, base_issues = _price_side(base)
         base_label = str(base)
     if not head_path.exists():
         fail(f"{head_path}: not a stack directory or plan JSON")
-    with err_console.status(f"pricing {head_path}..."):
-        head_entries, head_issues = estimate_stack(head_path)
+    head_entries, head_issues = _price_side(head_path)
     issues = [*base_issues, *head_issues]
+    print_issues(i for i in issues if str(i.severity) != "info")
     diff = diff_costs(
         base_entries,
         head_entries,
         base_label=base_label,
         head_label=str(head_path),
-        issues=issues,
+        issues=[i for i in issues if str(i.severity) == "error"],
     )
-    if format_ is DiffFormat.JSON:
+    if fmt is DiffFormat.JSON:
         write_output(json.dumps(to_json(diff), indent=2), out)
-    elif format_ is DiffFormat.MARKDOWN:
+    elif fmt is DiffFormat.MARKDOWN:
         write_output(render_markdown(diff), out)
     elif out is not None:
         console = Console(record=True, width=120)
@@ -288,8 +306,55 @@ def diff_command(
         write_output(console.export_text(), out)
     else:
         Console(highlight=False).print(render_table(diff))
-        for issue in diff.issues:
-            warn(issue.line())
+
+
+_DIFF_FORMAT_BY_SUFFIX = {
+    ".json": DiffFormat.JSON,
+    ".md": DiffFormat.MARKDOWN,
+    ".markdown": DiffFormat.MARKDOWN,
+    ".txt": DiffFormat.TABLE,
+}
+
+
+def _price_side(path: Path) -> tuple[list[CostEntry], list[Issue]]:
+    """One side of a diff, priced; exit 2 if it cannot be loaded, 1 if nothing could be priced.
+
+    Issue locations are made relative to the working directory (`BASE/main.tf:3`) so the two
+    sides' lines can be told apart.
+    """
+    from leanstack.cli._common import EXIT_NOTHING_DONE, nothing_estimated, stopping_issues
+    from leanstack.patch.costdiff import estimate_stack
+
+    with err_console.status(f"pricing {path}..."):
+        entries, raw_issues = estimate_stack(path)
+    root = path if path.is_dir() else path.parent
+    issues = [_located(issue, root) for issue in raw_issues]
+    stopping = stopping_issues(issues)
+    if stopping:
+        for issue in stopping:
+            text = issue.line().removesuffix(" (blocks with errors are skipped)")
+            err_console.print(f"error: {text}", markup=False)
+        fail(f"{path}: cannot be loaded; no cost diff")
+    missing = any(str(i.code) == "missing_module" for i in issues)
+    if entries or missing:
+        # A side with resources of which none could be priced would read as a $0 stack.
+        reason = nothing_estimated((e.status for e in entries), issues)
+        if reason is not None:
+            print_issues(issues)
+            fail(f"{path}: no resource could be estimated{reason}; no cost diff", EXIT_NOTHING_DONE)
+    return entries, issues
+
+
+def _located(issue: Issue, root: Path) -> Issue:
+    """The issue with its file relative to the working directory rather than the stack root."""
+    from dataclasses import replace
+
+    where = issue.where
+    if not where or Path(where).is_absolute() or where.startswith(str(root)) or ":" not in where:
+        return issue
+    if root == Path("."):
+        return issue
+    return replace(issue, where=str(root / where))
 
 
 def register(app: typer.Typer) -> None:

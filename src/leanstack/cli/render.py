@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leanstack.cli._common import fail, write_output
+from leanstack.cli._common import choose_format, fail, write_output
 
 
 class RenderFormat(StrEnum):
@@ -28,22 +28,42 @@ def register(app: typer.Typer) -> None:
     def render_command(
         report: Annotated[Path, typer.Argument(help="report JSON written by `leanstack analyze`")],
         output_format: Annotated[
-            RenderFormat, typer.Option("--format", help="table, markdown, html or json")
-        ] = RenderFormat.TABLE,
+            RenderFormat | None,
+            typer.Option(
+                "--format",
+                help="table, markdown, html or json (default: from --out's extension, or table)",
+            ),
+        ] = None,
         out: Annotated[
-            Path | None, typer.Option("--out", help="write to a file instead of stdout")
+            Path | None,
+            typer.Option(
+                "--out",
+                help="write to FILE (.json, .md, .html, .txt) instead of stdout; "
+                "its directory must exist",
+            ),
         ] = None,
     ) -> None:
         """Render a saved report as a terminal table, a PR comment, an HTML page or JSON."""
         from leanstack.report.model import ReportError, load_report
         from leanstack.report.render import render, render_table
 
+        fmt = choose_format(out, output_format, RenderFormat.TABLE, _FORMAT_BY_SUFFIX)
         try:
             loaded = load_report(report)
         except ReportError as exc:
             fail(str(exc))
-        if output_format is RenderFormat.TABLE and out is None and sys.stdout.isatty():
+        if fmt is RenderFormat.TABLE and out is None and sys.stdout.isatty():
             text = render_table(loaded, color=True)
         else:
-            text = render(loaded, output_format.value)
+            text = render(loaded, fmt.value)
         write_output(text, out)
+
+
+_FORMAT_BY_SUFFIX = {
+    ".json": RenderFormat.JSON,
+    ".md": RenderFormat.MARKDOWN,
+    ".markdown": RenderFormat.MARKDOWN,
+    ".html": RenderFormat.HTML,
+    ".htm": RenderFormat.HTML,
+    ".txt": RenderFormat.TABLE,
+}

@@ -192,7 +192,11 @@ def entries_from_report(data: Any, where: str) -> list[CostEntry] | Issue:
 
 
 def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
-    """Price a stack directory with the embedded catalog and its usage file, if any."""
+    """Price a stack directory with the embedded catalog and its usage file, if any.
+
+    Every issue is returned (load errors, missing modules, unpriced resources): the caller
+    decides whether a side that failed to load may be compared at all.
+    """
     from leanstack.catalog import default_local_catalogs, load_catalog
     from leanstack.estimate import estimate
     from leanstack.terraform import load_stack
@@ -202,8 +206,7 @@ def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
     usage_path = find_usage_file(path)
     usage = load_usage_file(usage_path) if usage_path is not None else None
     result = estimate(loaded, load_catalog(default_local_catalogs()), usage)
-    issues = [i for i in result.issues if i.severity == Severity.ERROR]
-    return entries_from_priced(result.resources), issues
+    return entries_from_priced(result.resources), list(result.issues)
 
 
 # -- rendering ---------------------------------------------------------------------------------
