@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from leanstack.catalog import Catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.model.money import quantize_money
 from leanstack.model.pricing import PricedResource, PricingStatus
 from leanstack.resources import (
     PricingContext,
@@ -23,15 +24,16 @@ from leanstack.resources import (
 from leanstack.terraform import LoadResult
 from leanstack.usage.usage_file import UsageFile
 
-__all__ = ["Estimate", "estimate"]
+__all__ = ["Estimate", "counted_range", "estimate"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Estimate:
     """A priced stack.
 
-    `monthly_cost` sums every known component; `monthly_cost_min`/`_max` replace each
-    resource's cost by its own range where it has one (autoscaling, Serverless v2).
+    `monthly_cost` sums the counted cost of every resource (each line in cents; UNKNOWN
+    resources add nothing and are counted in `counts`); `monthly_cost_min`/`_max` replace
+    each resource's cost by its own range where it has one (autoscaling, Serverless v2).
     `derived_prices` lists each non-list price used (price_basis) once, for the footer.
     """
 
@@ -109,15 +111,10 @@ def estimate(
         issues.extend(usage.unmatched(index))
     issues.extend(_pricing_issues(priced))
 
-    total = sum((r.monthly_cost for r in priced), Decimal(0))
-    low = sum(
-        (r.monthly_cost_min if r.monthly_cost_min is not None else r.monthly_cost for r in priced),
-        Decimal(0),
-    )
-    high = sum(
-        (r.monthly_cost_max if r.monthly_cost_max is not None else r.monthly_cost for r in priced),
-        Decimal(0),
-    )
+    # Every figure is a sum of cent-rounded lines, so each printed total adds up to the cent.
+    total = sum((r.counted_cost for r in priced), Decimal(0))
+    low = sum((counted_range(r)[0] for r in priced), Decimal(0))
+    high = sum((counted_range(r)[1] for r in priced), Decimal(0))
     return Estimate(
         resources=tuple(priced),
         issues=tuple(issues),
@@ -130,6 +127,19 @@ def estimate(
         input_kind=load.input_kind,
         usage_file=usage.path if usage else "",
     )
+
+
+def counted_range(resource: PricedResource) -> tuple[Decimal, Decimal]:
+    """(low, high) a resource adds to the stack's range, in cents; (0, 0) when UNKNOWN.
+
+    Without a range of its own both ends are its counted cost.
+    """
+    if resource.status is PricingStatus.UNKNOWN:
+        return Decimal(0), Decimal(0)
+    cost = resource.counted_cost
+    low = cost if resource.monthly_cost_min is None else quantize_money(resource.monthly_cost_min)
+    high = cost if resource.monthly_cost_max is None else quantize_money(resource.monthly_cost_max)
+    return low, high
 
 
 # Monthly free allowances are per account: (type, unit) -> allowance in that unit.
@@ -195,32 +205,55 @@ def _pricing_issues(priced: list[PricedResource]) -> list[Issue]:
     issues: list[Issue] = []
     unknown_regions: dict[str, PricedResource] = {}
     unsupported: dict[str, list[PricedResource]] = {}
+    # Resources left unknown by one missing catalog price, by that price: one line for the
+    # 17 secrets of a region the catalog lacks, naming how many and which.
+    missing_price: dict[str, list[PricedResource]] = {}
     for resource in priced:
+        unpriced = resource.unpriced_components
         if resource.status is PricingStatus.UNKNOWN:
             if resource.reason.startswith("region "):
                 unknown_regions.setdefault(resource.region, resource)
                 continue
-            issues.append(
-                Issue(
-                    code=IssueCode.UNKNOWN_VALUE,
-                    message=f"{resource.address}: not priced: {resource.reason}",
-                    where=_where(resource),
+            if unpriced:
+                key = unpriced[0].price_error or resource.reason
+                missing_price.setdefault(key, []).append(resource)
+            else:
+                issues.append(
+                    Issue(
+                        code=IssueCode.UNKNOWN_VALUE,
+                        message=f"{resource.address}: not priced: {resource.reason}",
+                        where=_where(resource),
+                    )
                 )
-            )
         elif resource.status is PricingStatus.UNSUPPORTED:
             unsupported.setdefault(resource.type, []).append(resource)
+        reported = unpriced if resource.status is PricingStatus.UNKNOWN else ()
         for component in resource.components:
-            if component.price_error:
-                # A missing price only matters once there is a quantity to multiply.
-                unused = component.usage_based and component.monthly_quantity is None
+            if component.price_error and component not in reported:
+                # A missing price only matters once there is a quantity to multiply; a billed
+                # line without one made its resource unknown and is reported with it, above.
                 issues.append(
                     Issue(
                         code=IssueCode.PRICE_NOT_FOUND,
                         message=f"{resource.address}: {component.name}: {component.price_error}",
                         where=_where(resource),
-                        severity=Severity.INFO if unused else Severity.WARNING,
+                        severity=Severity.WARNING if component in unpriced else Severity.INFO,
                     )
                 )
+    for key, resources in missing_price.items():
+        first = resources[0]
+        if len(resources) == 1:
+            message = f"{first.address}: not priced (excluded from the total): {first.reason}"
+        else:
+            names = ", ".join(r.address for r in resources[:3])
+            more = f" and {len(resources) - 3} more" if len(resources) > 3 else ""
+            message = (
+                f"{key}: {len(resources)} resources not priced (excluded from the total): "
+                f"{names}{more}"
+            )
+        issues.append(
+            Issue(code=IssueCode.PRICE_NOT_FOUND, message=message, where=_where(first))
+        )
     for region, first in unknown_regions.items():
         count = sum(
             1

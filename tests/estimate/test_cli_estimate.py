@@ -86,6 +86,7 @@ def test_table_output_with_usage_file_beside_the_stack(tmp_path: Path) -> None:
 def test_json_to_file_and_var_override(tmp_path: Path) -> None:
     root = stack(tmp_path, SMALL)
     out = tmp_path / "out" / "estimate.json"
+    out.parent.mkdir()  # --out does not create directories
     result = CliRunner().invoke(
         app, ["estimate", str(root), "--format", "json", "--out", str(out), "--var", "queues=3"]
     )

@@ -87,17 +87,34 @@ def test_raptorflow_prices_the_seed_stack_at_list_prices() -> None:
 
 
 def test_duduribeiro_stack() -> None:
-    found = by_address(run(DUDU))
+    result = run(DUDU)
+    found = by_address(result)
     service = found["module.ecs.aws_ecs_service.web"]
     # modules/ecs/main.tf: cpu 256 / memory 512, desired 2, autoscaling 2..4.
     per_task = (Decimal("0.25") * Decimal("0.04048") + Decimal("0.5") * Decimal("0.004445")) * 730
     assert cents(service.monthly_cost) == cents(2 * per_task)
     assert cents(service.monthly_cost_max) == cents(4 * per_task)
     db = found["module.rds.aws_db_instance.rds"]
-    # db.t2.micro is not in the catalog: a clear line, storage still priced.
+    # db.t2.micro is not in the catalog: a clear line, storage still priced and shown, but
+    # the instance is unknown and left out of the total (never its hours counted as $0).
     instance = db.components[0]
     assert instance.price_error == "no price for db.t2.micro (postgresql, single-az) in us-east-1"
     assert component(db, "Storage (gp2") == Decimal("2.30")
+    assert db.status is PricingStatus.UNKNOWN and "db.t2.micro" in db.reason
+    assert db.counted_cost == 0
+    assert result.count(PricingStatus.UNKNOWN) == 1
+    assert result.monthly_cost == sum((r.counted_cost for r in result.resources), Decimal(0))
+    assert result.monthly_cost == sum(
+        (r.monthly_cost for r in result.resources if r is not db), Decimal(0)
+    )
+    warned = [
+        i for i in result.issues if i.code is IssueCode.PRICE_NOT_FOUND and i.severity == "warning"
+    ]
+    assert [i.where for i in warned] == ["modules/rds/main.tf:61"]
+    assert "excluded from the total" in warned[0].message
+    table = render_table(result)
+    assert "excludes 1 unknown and 6 unsupported resource(s)" in table
+    assert "1 unknown" in table
     assert found["module.networking.aws_nat_gateway.nat"].status is PricingStatus.PRICED
     assert found["module.ecs.aws_alb.alb_openjobs"].status is PricingStatus.PRICED
 
@@ -163,6 +180,18 @@ def test_opg_region_stack() -> None:
     assert all(c.usage_based and c.monthly_quantity is None for c in priced_fn.components)
     unpriced_fn = found[ip_blocker.format("eu-west-2")]
     assert unpriced_fn.status is PricingStatus.UNKNOWN and "eu-west-2" in unpriced_fn.reason
+    # The catalog prices Secrets Manager in us-east-1 only: every eu-west-1 secret is unknown
+    # with the reason (not $0), and one warning names how many and which.
+    secrets = [r for r in found.values() if r.type == "aws_secretsmanager_secret"]
+    assert len(secrets) == 17
+    for secret in secrets:
+        assert secret.status is PricingStatus.UNKNOWN and secret.counted_cost == 0
+        assert secret.reason == "no price for Secrets Manager secret in eu-west-1"
+    (warning,) = [i for i in result.issues if "Secrets Manager secret" in i.message]
+    assert "17 resources not priced" in warning.message and warning.severity == "warning"
+    assert result.count(PricingStatus.UNKNOWN) == sum(
+        1 for r in result.resources if r.status is PricingStatus.UNKNOWN
+    )
 
 
 @pytest.mark.parametrize(
@@ -230,8 +259,12 @@ def test_json_document_validates_against_its_schema() -> None:
     assert service["monthly_cost"] == "18.02" and service["monthly_cost_max"] == "36.04"
     assert service["source"]["file"] == "modules/ecs/main.tf"
     assert service["source"]["start_line"] == 239
-    full = sum((r.monthly_cost for r in result.resources), Decimal(0))
-    assert document["totals"]["monthly_cost"] == str(quantize_money(full))
+    # The total adds the resources as printed; the unknown RDS instance adds nothing.
+    counted = sum((Decimal(r["monthly_cost"]) for r in document["resources"]), Decimal(0))
+    assert document["totals"]["monthly_cost"] == str(counted)
+    rds = next(r for r in document["resources"] if r["address"].endswith("aws_db_instance.rds"))
+    assert rds["status"] == "unknown" and rds["monthly_cost"] == "0.00"
+    assert document["totals"]["resources"]["unknown"] == 1
     # Round trip through text: money stays a string.
     assert isinstance(json.loads(json.dumps(document))["totals"]["monthly_cost"], str)
 

@@ -10,6 +10,7 @@ import pytest
 from leanstack.catalog import embedded_catalog
 from leanstack.estimate import estimate
 from leanstack.model import IssueCode, Resource, Severity, SourceSpan
+from leanstack.model.money import quantize_money
 from leanstack.model.pricing import PricingStatus
 from leanstack.report.estimate import render_markdown, render_table, render_table_rich
 from leanstack.resources import PriceNotFound, fargate_hourly
@@ -79,8 +80,12 @@ def test_totals_ranges_counts_and_derived_prices() -> None:
     )
     service = next(r for r in result.resources if r.type == "aws_ecs_service")
     assert result.monthly_cost == service.monthly_cost
-    assert result.monthly_cost_min == service.monthly_cost_min < result.monthly_cost
-    assert result.monthly_cost_max == service.monthly_cost_max > result.monthly_cost
+    # The range ends are the resource's own, in cents (each printed figure adds up).
+    assert service.monthly_cost_min is not None and service.monthly_cost_max is not None
+    assert result.monthly_cost_min == quantize_money(service.monthly_cost_min)
+    assert result.monthly_cost_min < result.monthly_cost
+    assert result.monthly_cost_max == quantize_money(service.monthly_cost_max)
+    assert result.monthly_cost_max > result.monthly_cost
     assert result.count(PricingStatus.PRICED) == 1
     assert result.count(PricingStatus.FREE) == 3  # task definition, autoscaling target, IAM
     assert result.count(PricingStatus.UNSUPPORTED) == 1

@@ -18,7 +18,9 @@ runner = CliRunner()
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
 def test_render_to_file_matches_the_library(tmp_path: Path, fmt: str) -> None:
-    out = tmp_path / "sub" / f"report.{fmt}"
+    suffix = {"table": "txt", "markdown": "md"}.get(fmt, fmt)
+    out = tmp_path / "sub" / f"report.{suffix}"
+    out.parent.mkdir()  # --out does not create directories
     result = runner.invoke(app, ["render", str(FIXTURE), "--format", fmt, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == render(load_report(FIXTURE), fmt)

@@ -160,8 +160,10 @@ def test_recorded_average_task_count_replaces_desired_count() -> None:
         [task_def()],
         usage={"average_task_count": Decimal("2.19")},
     )
-    expected = Decimal("2.19") * (Decimal("0.5") * FARGATE_VCPU + FARGATE_GB) * H
-    assert cents(priced.monthly_cost) == cents(expected)
+    # Each line is rounded to cents once and the resource is their sum, like an invoice.
+    vcpu = cents(Decimal("2.19") * Decimal("0.5") * FARGATE_VCPU * H)
+    memory = cents(Decimal("2.19") * FARGATE_GB * H)
+    assert priced.monthly_cost == vcpu + memory
     assert all(c.usage_based for c in priced.components)
     assert "2.19 task(s) on average" in str(priced.details["summary"])
 

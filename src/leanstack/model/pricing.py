@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from leanstack.model.money import CENT
 from leanstack.model.resource import SourceSpan
 
 
@@ -92,6 +93,12 @@ class PriceComponent:
             return None
         return self.monthly_quantity * self.unit_price
 
+    @property
+    def line_cost(self) -> Decimal | None:
+        """`monthly_cost` rounded half-up to cents once: the figure every total adds up."""
+        cost = self.monthly_cost
+        return None if cost is None else cost.quantize(CENT, rounding=ROUND_HALF_UP)
+
 
 class PricingStatus(StrEnum):
     """How a resource came out of pricing."""
@@ -123,10 +130,40 @@ class PricedResource:
 
     @property
     def monthly_cost(self) -> Decimal:
-        """Sum of the components whose cost is known."""
+        """Sum of the components whose cost is known, each line in cents (`line_cost`).
+
+        Lines are rounded once, like an invoice, so this equals the sum of the lines as
+        printed. An UNKNOWN resource may have some: see `counted_cost` for totals.
+        """
         total = Decimal(0)
         for component in self.components:
-            cost = component.monthly_cost
+            cost = component.line_cost
             if cost is not None:
                 total += cost
         return total
+
+    @property
+    def counted_cost(self) -> Decimal:
+        """What the resource adds to a stack total: `monthly_cost`, or 0 when UNKNOWN.
+
+        An UNKNOWN resource adds nothing even when some of its lines are priced: a total that
+        counted them would pass the missing line off as $0. Totals say what they exclude.
+        """
+        if self.status is PricingStatus.UNKNOWN:
+            return Decimal(0)
+        return self.monthly_cost
+
+    @property
+    def unpriced_components(self) -> tuple[PriceComponent, ...]:
+        """Lines with a quantity to bill but no catalog price: their cost is missing, not $0.
+
+        A usage-based line without its usage is not one of them (its cost is shown as
+        depending on usage), nor is a line whose quantity is zero.
+        """
+        return tuple(
+            c
+            for c in self.components
+            if c.unit_price is None
+            and not (c.usage_based and c.monthly_quantity is None)
+            and c.monthly_quantity != 0
+        )

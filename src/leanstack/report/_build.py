@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from leanstack.analysis import tier_savings
+from leanstack.estimate import counted_range
 from leanstack.model.findings import Finding, FindingStatus, Phase, Recommendation
 from leanstack.model.issues import Issue
 from leanstack.model.money import HOURS_PER_MONTH, quantize_money
-from leanstack.model.pricing import PricedResource
+from leanstack.model.pricing import PricedResource, PricingStatus
 from leanstack.report._types import (
     CapacityLine,
     CatalogInfo,
@@ -316,8 +317,9 @@ def _cost_section(priced: Sequence[PricedResource]) -> CostSection:
         for index, component in enumerate(item.components):
             raw_service = _component_service(item, index)
             label = SERVICE_LABELS.get(raw_service, raw_service) if raw_service else None
-            cost = component.monthly_cost
-            if cost is not None:
+            cost = component.line_cost
+            # An unknown resource's priced lines are shown but, like the resource, not summed.
+            if cost is not None and item.status is PricingStatus.PRICED:
                 key = label or resource_service
                 by_service[key] += cost
                 if item.address not in service_members[key]:
@@ -340,11 +342,11 @@ def _cost_section(priced: Sequence[PricedResource]) -> CostSection:
                     price_error=component.price_error,
                 )
             )
-        # The total is the sum of the resource lines as printed (in cents), so it adds up.
-        monthly = quantize_money(item.monthly_cost)
+        # Lines are in cents and the resource is their sum, so every printed total adds up;
+        # an unknown resource adds nothing (the headline says how many are left out).
+        monthly = item.counted_cost
         total += monthly
-        low = monthly if item.monthly_cost_min is None else quantize_money(item.monthly_cost_min)
-        high = monthly if item.monthly_cost_max is None else quantize_money(item.monthly_cost_max)
+        low, high = counted_range(item)
         has_range = has_range or low != monthly or high != monthly
         total_min += low
         total_max += high

@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from leanstack.model.money import format_usd, quantize_money
-from leanstack.report._types import MetricLoad, PhaseOut, RecommendationOut, Report
+from leanstack.report._types import (
+    CostComponent,
+    MetricLoad,
+    PhaseOut,
+    RecommendationOut,
+    Report,
+    ResourceCost,
+)
 
 PHASE_LABELS = {"quick_win": "Quick win", "advanced": "Advanced", "migration": "Migration"}
 STATUS_LABELS = {
@@ -77,6 +84,84 @@ def quantity(value: Decimal | None) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+NOT_COUNTED = ("unknown", "unsupported")
+"""Resource statuses whose cost is not in any total (shown by name, never as $0)."""
+
+
+def resource_cost_text(resource: ResourceCost) -> str:
+    """A resource's monthly cost, or its status when it is not counted (`unknown`)."""
+    if resource.status in NOT_COUNTED:
+        return resource.status
+    return usd(resource.monthly_cost)
+
+
+def excluded_text(unknown: int, unsupported: int) -> str:
+    """`excludes 15 unknown and 88 unsupported resource(s)`; empty when nothing is left out.
+
+    Shared by the estimate and the report so every total says the same about what it omits.
+    """
+    parts = [f"{unknown} unknown"] if unknown else []
+    if unsupported:
+        parts.append(f"{unsupported} unsupported")
+    if not parts:
+        return ""
+    return f"excludes {' and '.join(parts)} resource(s) (not priced; they may be billed)"
+
+
+def status_counts(report: Report) -> dict[str, int]:
+    """How many resources have each pricing status (priced, free, unsupported, unknown)."""
+    counts = {"priced": 0, "free": 0, "unsupported": 0, "unknown": 0}
+    for resource in report.cost.resources:
+        counts[resource.status] = counts.get(resource.status, 0) + 1
+    return counts
+
+
+def cost_is_known(report: Report) -> bool:
+    """False when the total prices nothing: no resources, or none priced and some left out.
+
+    A stack of free resources only really costs $0; one whose resources could not be priced
+    does not, and its headline must not read as $0.
+    """
+    counts = status_counts(report)
+    if not report.cost.resources:
+        return False
+    return bool(counts["priced"] or not (counts["unknown"] or counts["unsupported"]))
+
+
+def headline_cost(report: Report) -> str:
+    """The current monthly cost for a headline: `$88.05`, or `not known` (see `cost_note`)."""
+    return usd(report.totals.monthly_cost) if cost_is_known(report) else "not known"
+
+
+def cost_note(report: Report) -> str:
+    """What the headline cost covers, when it does not cover everything; else empty.
+
+    `for 151 priced and 48 free resources; excludes 15 unknown and 88 unsupported
+    resource(s) ...`, or why there is no figure at all.
+    """
+    counts = status_counts(report)
+    if not report.cost.resources:
+        return "no resources were found, so nothing was priced"
+    excluded = excluded_text(counts["unknown"], counts["unsupported"])
+    if not cost_is_known(report):
+        return f"no resource could be priced; {excluded}"
+    if not excluded:
+        return ""
+    covered = f"{counts['priced']} priced"
+    if counts["free"]:
+        covered += f" and {counts['free']} free"
+    return f"for {covered} resource(s); {excluded}"
+
+
+def component_cost_text(component: CostComponent) -> str:
+    """A line's monthly cost; `unknown` without a price, `depends on usage` without usage."""
+    if component.monthly_cost is not None:
+        return usd(component.monthly_cost)
+    if component.unit_price is None:
+        return "unknown"
+    return "depends on usage"
 
 
 def percent(share: float) -> str:

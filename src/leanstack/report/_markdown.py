@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 from leanstack.report._format import (
     PHASE_LABELS,
     STATUS_LABELS,
+    component_cost_text,
+    cost_is_known,
+    cost_note,
     coverage_text,
     evidence_text,
     hcl_literal,
+    headline_cost,
     metric_value,
     number,
     percent,
     phase_range,
     quantity,
     range_suffix,
+    resource_cost_text,
     target_text,
     top_recommendations,
     usd,
@@ -82,16 +87,24 @@ def _summary(report: Report) -> str:
     lines = [
         f"## leanstack cost report: `{_cell(report.stack.path, 120)}`",
         "",
-        f"**{usd(t.monthly_cost)}/month today · expected savings {usd(t.monthly_savings)}/month"
+        f"**{headline_cost(report)}/month today · expected savings {usd(t.monthly_savings)}/month"
         f"{range_suffix(report)} · {usd(t.annual_savings)}/year**",
+    ]
+    note = cost_note(report)
+    if note:
+        lines += ["", f"> **Cost today is {note}.**"]
+    known = cost_is_known(report)
+    lines += [
         "",
         "| | Monthly | Annual |",
         "|---|---:|---:|",
-        f"| Current cost | {usd(t.monthly_cost)} | {usd(t.monthly_cost * 12)} |",
+        f"| Current cost | {headline_cost(report)} | "
+        f"{usd(t.monthly_cost * 12) if known else 'not known'} |",
         f"| Expected savings | {usd(t.monthly_savings)} | {usd(t.annual_savings)} |",
         f"| Savings range (low–high) | {usd_range(t.monthly_savings_low, t.monthly_savings_high)}"
         f" | {usd_range(t.annual_savings_low, t.annual_savings_high)} |",
-        f"| Cost after | {usd(t.monthly_cost_after)} | {usd(t.monthly_cost_after * 12)} |",
+        f"| Cost after | {usd(t.monthly_cost_after) if known else 'not known'} | "
+        f"{usd(t.monthly_cost_after * 12) if known else 'not known'} |",
     ]
     if cost.total_min is not None and cost.total_max is not None:
         lines.append("")
@@ -161,14 +174,14 @@ def _cost_section(report: Report) -> _Section:
         rows = [
             f"| **`{_cell(r.address, 150)}`**{where} | {_cell(r.status)}"
             + (f": {_cell(r.reason)}" if r.reason else "")
-            + f" | | | **{usd(r.monthly_cost)}**{span} |"
+            + f" | | | **{resource_cost_text(r)}**{span} |"
         ]
         for c in r.components:
             price = "no price" if c.unit_price is None else f"${c.unit_price}/{_cell(c.unit, 40)}"
             mark = " \\*" if c.usage_based else ""
             rows.append(
                 f"| | {_cell(c.name)}{mark} | {quantity(c.monthly_quantity)} | {price} | "
-                f"{usd(c.monthly_cost)} |"
+                f"{component_cost_text(c)} |"
             )
         section.items.append("\n".join(rows) + "\n")
     section.tail = "\n\\* usage-based quantity\n\n</details>\n"

@@ -16,8 +16,12 @@ from rich.text import Text
 from leanstack.report._format import (
     PHASE_LABELS,
     STATUS_LABELS,
+    component_cost_text,
+    cost_is_known,
+    cost_note,
     coverage_text,
     evidence_text,
+    headline_cost,
     metric_value,
     number,
     percent,
@@ -51,22 +55,32 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
     return table
 
 
+_LABEL_PAD = " " * len("Current monthly cost  ")
+
+
 def _summary(report: Report) -> RenderableType:
     t = report.totals
     cost = report.cost
     lines = Text()
     lines.append("Current monthly cost  ", style="bold")
-    lines.append(usd(t.monthly_cost), style="bold")
+    lines.append(headline_cost(report), style="bold")
     if cost.total_min is not None and cost.total_max is not None:
         lines.append(f"  (autoscaling range {usd_range(cost.total_min, cost.total_max)})")
+    note = cost_note(report)
+    if note:
+        # A total that leaves resources out says so where it is read, not only in a footer.
+        wrapped = textwrap.wrap(note, width=WIDTH - 4 - len(_LABEL_PAD))
+        lines.append("".join(f"\n{_LABEL_PAD}{part}" for part in wrapped), style="yellow")
     lines.append("\nExpected savings      ", style="bold")
     lines.append(f"{usd(t.monthly_savings)}/month", style="bold green")
-    lines.append(f"  (range {usd_range(t.monthly_savings_low, t.monthly_savings_high)})")
+    if t.monthly_savings_low != t.monthly_savings_high:
+        lines.append(f"  (range {usd_range(t.monthly_savings_low, t.monthly_savings_high)})")
     lines.append("\nAnnual savings        ", style="bold")
     lines.append(usd(t.annual_savings), style="bold green")
-    lines.append(f"  (range {usd_range(t.annual_savings_low, t.annual_savings_high)})")
+    if t.annual_savings_low != t.annual_savings_high:
+        lines.append(f"  (range {usd_range(t.annual_savings_low, t.annual_savings_high)})")
     lines.append("\nMonthly cost after    ", style="bold")
-    lines.append(usd(t.monthly_cost_after))
+    lines.append(usd(t.monthly_cost_after) if cost_is_known(report) else "not known")
     top = _table(
         "Top recommendations",
         ("Recommendation", "left"),
@@ -135,7 +149,7 @@ def _resource_tree(report: Report) -> RenderableType:
         count = len(r.components) + len(notes)
         for i, c in enumerate(r.components):
             branch = "└─" if i == count - 1 else "├─"
-            cost = usd(c.monthly_cost) if c.monthly_cost is not None else "depends on usage"
+            cost = component_cost_text(c)
             price = unit_price(c.unit_price)
             rows.append(((f"{branch} {c.name}{' *' if c.usage_based else ''}",
                           quantity(c.monthly_quantity), c.unit, price, cost), ""))

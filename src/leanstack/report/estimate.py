@@ -16,6 +16,7 @@ from rich.text import Text
 from leanstack.estimate import Estimate
 from leanstack.model.money import HOURS_PER_MONTH, format_usd, money_str
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
+from leanstack.report._format import excluded_text
 
 SCHEMA_VERSION = "1"
 CURRENCY = "USD"
@@ -74,10 +75,30 @@ def plain_decimal(value: Decimal | None) -> str | None:
 
 def _component_cost(component: PriceComponent) -> str:
     if component.unit_price is None:
-        return "-"
+        # Never "-" or $0: the line has a cost the catalog cannot give.
+        return "unknown"
     if component.monthly_quantity is None:
         return "depends on usage"
-    return usd(component.monthly_cost)
+    return usd(component.line_cost)
+
+
+def excluded_note(result: Estimate) -> str:
+    """What the total leaves out (`excludes 1 unknown ... resource(s) ...`), or empty."""
+    return excluded_text(
+        result.count(PricingStatus.UNKNOWN), result.count(PricingStatus.UNSUPPORTED)
+    )
+
+
+def total_text(result: Estimate) -> str:
+    """The total as printed: `not known` when nothing could be priced (never a bare $0.00).
+
+    A stack of free resources only really costs $0; so does one with no resources at all,
+    but then there is nothing to say it for.
+    """
+    left_out = result.count(PricingStatus.UNKNOWN) + result.count(PricingStatus.UNSUPPORTED)
+    if not result.resources or (not result.count(PricingStatus.PRICED) and left_out):
+        return "not known"
+    return usd(result.monthly_cost)
 
 
 def _range_text(resource: PricedResource) -> str | None:
@@ -113,6 +134,28 @@ def _resource_label(resource: PricedResource) -> str:
     return resource.address + where
 
 
+def _resource_rows(resource: PricedResource, cost: str, notes: list[str]) -> list[_Row]:
+    """A resource's bold row, one row per component, then its notes as branches."""
+    rows: list[_Row] = [((_resource_label(resource), "", "", "", cost), "bold")]
+    count = len(resource.components) + len(notes)
+    for position, component in enumerate(resource.components):
+        branch = "└─" if position == count - 1 else "├─"
+        name = f"{branch} {component.name}{' *' if component.usage_based else ''}"
+        cells = (
+            name,
+            quantity(component.monthly_quantity),
+            component.unit,
+            unit_price(component.unit_price),
+            _component_cost(component),
+        )
+        rows.append((cells, ""))
+    for position, line in enumerate(notes):
+        branch = "└─" if position == len(notes) - 1 else "├─"
+        rows.append(((f"{branch} {line}", "", "", "", ""), "dim"))
+    rows.append((_EMPTY, ""))
+    return rows
+
+
 def _table_rows(result: Estimate) -> list[_Row]:
     rows: list[_Row] = []
     for resource in result.resources:
@@ -120,7 +163,6 @@ def _table_rows(result: Estimate) -> list[_Row]:
             continue
         known = any(c.monthly_cost is not None for c in resource.components)
         cost = usd(resource.monthly_cost) if known else "depends on usage"
-        rows.append(((_resource_label(resource), "", "", "", cost), "bold"))
         extra: list[str] = []
         summary = resource.details.get("summary")
         if isinstance(summary, str):
@@ -130,33 +172,16 @@ def _table_rows(result: Estimate) -> list[_Row]:
             extra.append(range_text)
         if resource.reason:
             extra.append(f"note: {resource.reason}")
-        count = len(resource.components) + len(extra)
-        for position, component in enumerate(resource.components):
-            branch = "└─" if position == count - 1 else "├─"
-            name = f"{branch} {component.name}{' *' if component.usage_based else ''}"
-            cells = (
-                name,
-                quantity(component.monthly_quantity),
-                component.unit,
-                unit_price(component.unit_price),
-                _component_cost(component),
-            )
-            rows.append((cells, ""))
-        for position, line in enumerate(extra):
-            branch = "└─" if position == len(extra) - 1 else "├─"
-            rows.append(((f"{branch} {line}", "", "", "", ""), "dim"))
-        rows.append((_EMPTY, ""))
+        rows.extend(_resource_rows(resource, cost, extra))
     for resource in result.resources:
         if resource.status is PricingStatus.UNKNOWN:
-            rows.append(((_resource_label(resource), "", "", "", "unknown"), "bold"))
-            rows.append(((f"└─ {resource.reason}", "", "", "", ""), "dim"))
-            rows.append((_EMPTY, ""))
+            # Its priced lines (if any) stay visible, but the resource is not in the total.
+            rows.extend(_resource_rows(resource, "unknown", [f"not priced: {resource.reason}"]))
     rows.append((_EMPTY, "rule"))
-    rows.append((("OVERALL TOTAL", "", "", "", usd(result.monthly_cost)), "bold"))
-    unpriced = result.count(PricingStatus.UNKNOWN)
-    if unpriced:
+    rows.append((("OVERALL TOTAL", "", "", "", total_text(result)), "bold"))
+    note = excluded_note(result)
+    if note:
         # A total that leaves resources out must say so, or it reads as their cost being $0.
-        note = f"excludes {unpriced} resource(s) that could not be priced"
         rows.append(((note, "", "", "", ""), "dim"))
     if result.has_range:
         span = f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}"
@@ -253,7 +278,7 @@ def _component_json(component: PriceComponent) -> dict[str, Any]:
         "unit": component.unit,
         "monthly_quantity": plain_decimal(component.monthly_quantity),
         "unit_price": plain_decimal(component.unit_price),
-        "monthly_cost": money_str(component.monthly_cost),
+        "monthly_cost": money_str(component.line_cost),
         "usage_based": component.usage_based,
         "price_error": component.price_error,
         "note": component.note,
@@ -269,7 +294,7 @@ def _resource_json(resource: PricedResource) -> dict[str, Any]:
         "type": resource.type,
         "region": resource.region,
         "status": str(resource.status),
-        "monthly_cost": money_str(resource.monthly_cost),
+        "monthly_cost": money_str(resource.counted_cost),
     }
     if resource.monthly_cost_max is not None:
         low = (
@@ -360,11 +385,13 @@ def _md(text: str) -> str:
 
 def render_markdown(result: Estimate) -> str:
     """A PR comment: per-resource totals, components folded, footer and issues."""
-    headline = f"**{usd(result.monthly_cost)}/month**"
+    headline = f"**{total_text(result)}/month**"
     if result.has_range:
         headline += (
             f" (autoscaling range {usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)})"
         )
+    if excluded_note(result):
+        headline += f"; {excluded_note(result)}"
     lines = [f"### leanstack estimate: {headline}", ""]
     lines += ["| Resource | Monthly cost | Notes |", "|---|---:|---|"]
     for resource in result.resources:
@@ -383,12 +410,10 @@ def render_markdown(result: Estimate) -> str:
             lines.append(f"| `{resource.address}`{usage} | {cost} | {_md('; '.join(notes))} |")
         elif resource.status is PricingStatus.UNKNOWN:
             lines.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
-    lines.append(f"| **Total** | **{usd(result.monthly_cost)}** | |")
-    if result.count(PricingStatus.UNKNOWN):
-        lines.append(
-            f"| _excludes {result.count(PricingStatus.UNKNOWN)} resource(s) that could not "
-            "be priced_ | | |"
-        )
+    lines.append(f"| **Total** | **{total_text(result)}** | |")
+    note = excluded_note(result)
+    if note:
+        lines.append(f"| _{note}_ | | |")
     lines += ["", "<details><summary>Cost components</summary>", ""]
     lines += ["| Resource | Component | Monthly qty | Unit | Unit price | Monthly cost |"]
     lines += ["|---|---|---:|---|---:|---:|"]

@@ -90,7 +90,7 @@ def price(resource: Resource, ctx: PricingContext) -> PricedResource:
         replica_range = scaling.get(REPLICAS, (per_shard - 1, per_shard - 1))
         low_nodes = shard_range[0] * (replica_range[0] + 1)
         high_nodes = shard_range[1] * (replica_range[1] + 1)
-        nodes_cost = components.items[0].monthly_cost or Decimal(0)
+        nodes_cost = components.items[0].line_cost or Decimal(0)
         others = components.result().monthly_cost - nodes_cost
         cost_min = low_nodes * HOURS * node_price + others
         cost_max = high_nodes * HOURS * node_price + others
