@@ -177,6 +177,8 @@ def test_a_day_of_task_counts_does_not_size_the_fargate_saving() -> None:
     assert finding.recommendation.monthly_savings == plain.recommendation.monthly_savings
     assert finding.evidence["tasks"] == 3
     assert "not enough RunningTaskCount: 24.0 h of data" in finding.evidence["tasks_basis"]
+    assert "Sized on desired_count (not enough RunningTaskCount" in finding.summary
+    assert "Sized on" not in plain.summary
     two_weeks = context(
         fargate_service(desired=3),
         metrics(series(svc, "RunningTaskCount", np.full(MINUTES_14D, 7.0))),

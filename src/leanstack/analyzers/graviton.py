@@ -155,7 +155,9 @@ class Graviton(Analyzer[GravitonSettings]):
             ),
             exclusive_group=f"compute:{resource.address}",
         )
-        return self._result(resource, rec, "ARM64 tasks")
+        # A recorded series set aside by the data gate is said where the figure is read.
+        note = f" Sized on {basis}." if "not enough" in basis else ""
+        return self._result(resource, rec, "ARM64 tasks", note)
 
     def _rds(self, resource: Resource, ctx: AnalysisContext) -> Finding:
         cls = resource.get("instance_class")
@@ -359,7 +361,9 @@ class Graviton(Analyzer[GravitonSettings]):
         )
         return self._result(resource, rec, "arm64")
 
-    def _result(self, resource: Resource, rec: Recommendation, what: str) -> Finding:
+    def _result(
+        self, resource: Resource, rec: Recommendation, what: str, note: str = ""
+    ) -> Finding:
         if rec.monthly_savings <= Decimal(0):
             return self.finding(
                 resource,
@@ -373,7 +377,7 @@ class Graviton(Analyzer[GravitonSettings]):
             FindingStatus.OPPORTUNITY,
             f"{rec.title}: ${rec.monthly_cost_before:.2f} -> ${rec.monthly_cost_after:.2f}/month "
             f"(saves ${rec.monthly_savings:.2f}); migration effort "
-            f"{rec.evidence.get('migration_effort')}.",
+            f"{rec.evidence.get('migration_effort')}.{note}",
             dict(rec.evidence),
             rec,
         )
