@@ -184,3 +184,18 @@ def test_store_that_is_not_a_duckdb_file_is_one_plain_line(tmp_path: Path) -> No
     imp = runner.invoke(app, ["metrics", "import", str(other), "--store", str(other), *args])
     assert imp.exit_code == 2 and "not a metric store" in imp.stderr
     assert other.read_text() == "timestamp,value\n2024-01-01,1\n"
+
+
+def test_synth_on_a_stack_that_cannot_be_parsed_is_2_and_writes_nothing(tmp_path: Path) -> None:
+    # As estimate/analyze: a syntax error or a directory without .tf files stops the command.
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "main.tf").write_text('resource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n')
+    runner = CliRunner()
+    broken = runner.invoke(app, ["metrics", "synth", str(stack), "--days", "1"])
+    assert broken.exit_code == 2 and "syntax error" in broken.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = runner.invoke(app, ["metrics", "synth", str(empty), "--days", "1"])
+    assert nothing.exit_code == 2 and "no Terraform files" in nothing.stderr
+    assert not (stack / ".leanstack").exists() and not (empty / ".leanstack").exists()

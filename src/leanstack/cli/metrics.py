@@ -90,13 +90,21 @@ def _writing(path: Path) -> Iterator[tuple[MetricStore, list[bool]]]:
 
 
 def _load_resources(path: Path) -> tuple[Resource, ...]:
+    from leanstack.model import IssueCode, Severity
     from leanstack.terraform import load_stack
 
     if not path.exists():
         fail(f"{path}: no such file or directory")
     loaded = load_stack(path)
-    for issue in loaded.issues:
-        err_console.print(f"{issue.severity}: {issue.line()}", markup=False)
+    # As estimate and analyze: a stack that cannot be parsed stops the command (exit 2)
+    # before anything is fetched or written.
+    stopping = {IssueCode.PARSE_ERROR, IssueCode.PLAN_ERROR}
+    errors = [i for i in loaded.issues if i.severity is Severity.ERROR and i.code in stopping]
+    for issue in errors or loaded.issues:
+        text = issue.line().removesuffix(" (blocks with errors are skipped)")
+        err_console.print(f"{issue.severity}: {text}", markup=False)
+    if errors:
+        raise typer.Exit(2)
     return loaded.resources
 
 
