@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from patch_helpers import req, tree_digest
@@ -203,3 +204,13 @@ def test_a_failed_write_leaves_no_backup_directory(tmp_path: Path) -> None:
     assert result.rolled_back and result.backup_dir is None
     assert tree_digest(root) == before
     assert not (root / ".leanstack").exists()
+
+
+def test_a_budget_in_json_syntax_covers_a_new_budget(tmp_path: Path) -> None:
+    budget_json = {"resource": {"aws_budgets_budget": {"team": {"budget_type": "COST"}}}}
+    root = stack(tmp_path, budget__tf__json=json.dumps(budget_json))
+    plan = plan_patch(root, [req("cost", "aws_budgets_budget.m", None, None, budget("m"))])
+    assert plan.empty and not plan.skipped
+    assert plan.applied[0].reason == (
+        "the stack already has a budget, aws_budgets_budget.team in budget.tf.json"
+    )

@@ -10,6 +10,7 @@ the whole bill when neither names a service).
 
 from __future__ import annotations
 
+import json
 import re
 
 from tree_sitter import Node
@@ -72,6 +73,9 @@ def covered_by(stack: StackSource, dir_: str, text: str) -> str:
     # Budgets and billing alarms are per account: one anywhere in the stack counts.
     dirs = [dir_, *sorted(d for d in stack.instances() if d != dir_)]
     for each in dirs:
+        in_json = _covered_in_json(stack, each, wanted)
+        if in_json:
+            return in_json
         for source, found in stack.top_blocks(each, "resource"):
             kind = _resource_kind(found)
             if kind is not None and kind in wanted:
@@ -81,6 +85,38 @@ def covered_by(stack: StackSource, dir_: str, text: str) -> str:
                 return (
                     f"the stack already has {what}, {'.'.join(labels)} at {source.relpath}:{line}"
                 )
+    return ""
+
+
+def _covered_in_json(stack: StackSource, dir_: str, wanted: list[tuple[str, str | None]]) -> str:
+    """The same check on a directory's `.tf.json` files (JSON configuration syntax)."""
+    path = stack.root / dir_
+    if not path.is_dir():
+        return ""
+    for file in sorted(path.glob("*.tf.json")):
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the loader reports a broken file; here it only covers nothing
+        resources = data.get("resource") if isinstance(data, dict) else None
+        for rtype, by_name in resources.items() if isinstance(resources, dict) else ():
+            for name, body in by_name.items() if isinstance(by_name, dict) else ():
+                body = body[0] if isinstance(body, list) and body else body
+                kind: tuple[str, str | None] | None = None
+                if rtype == BUDGET:
+                    kind = ("budget", None)
+                elif (
+                    rtype == ALARM
+                    and isinstance(body, dict)
+                    and body.get("metric_name") == "EstimatedCharges"
+                ):
+                    dims = body.get("dimensions")
+                    service = dims.get("ServiceName", "") if isinstance(dims, dict) else ""
+                    kind = ("alarm", str(service))
+                if kind is not None and kind in wanted:
+                    what = "a budget" if kind[0] == "budget" else "a billing alarm"
+                    where = file.relative_to(stack.root).as_posix()
+                    return f"the stack already has {what}, {rtype}.{name} in {where}"
     return ""
 
 
