@@ -17,15 +17,33 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from leanstack.model.issues import Issue
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """Rich's stderr console, built on first use: `leanstack --help` never imports Rich."""
+
+    _console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        console = _LazyConsole._console
+        if console is None:
+            from rich.console import Console
+
+            console = _LazyConsole._console = Console(
+                stderr=True, highlight=False, soft_wrap=True
+            )
+        return getattr(console, name)
+
+
+err_console = cast("Console", _LazyConsole())
 
 EXIT_OK = 0
 EXIT_NOTHING_DONE = 1

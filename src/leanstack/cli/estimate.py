@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from leanstack.cli._common import (
     choose_format,
@@ -86,6 +85,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Price every resource of a stack at list prices from the embedded, dated catalog."""
+        from rich.console import Console
+
         from leanstack.pipeline import PipelineError, PipelineOptions, price_stack
         from leanstack.report.estimate import (
             render_json,

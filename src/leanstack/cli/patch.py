@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from leanstack.cli._common import err_console, fail, print_issues, warn
 
@@ -162,7 +161,7 @@ def patch_command(
         first = result.problems[0].line() if result.problems else "patch failed"
         fail(f"{first}; {state}", code=1)
     typer.echo(text, nl=False)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = err_console
     err.print(summary, markup=False)
     backup = result.backup_dir.relative_to(root) if result.backup_dir else None
     err.print(
@@ -241,6 +240,8 @@ def diff_command(
     Either side that cannot be loaded (a syntax error, no .tf files, a missing path) stops the
     command: a broken stack must not read as a cost cut.
     """
+    from rich.console import Console
+
     from leanstack.cli._common import choose_format, write_output
     from leanstack.patch.costdiff import (
         diff_costs,
