@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from report_canonical import STACK, priced
 
+from leanstack.model.findings import Confidence, Phase, Recommendation
 from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 from leanstack.report import build_report
@@ -112,3 +113,33 @@ def test_every_total_is_the_sum_of_its_printed_lines() -> None:
     assert report.cost.total == sum(r.monthly_cost for r in report.cost.resources)
     assert report.cost.total == sum(s.monthly_cost for s in report.cost.by_service)
     assert report.totals.monthly_cost == report.cost.total
+
+
+def _recommendation(rec_id: str, savings: str, group: str) -> Recommendation:
+    return Recommendation(
+        id=rec_id, analyzer="test", address="aws_ecs_service.app", title=f"Do {rec_id}",
+        phase=Phase.QUICK_WIN, changes=(), monthly_cost_before=Decimal(50),
+        monthly_cost_after=Decimal(50) - Decimal(savings), confidence=Confidence.HIGH,
+        exclusive_group=group,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_lone_or_zero_saving_recommendation_is_never_an_alternative(fmt: str) -> None:
+    recs = [
+        _recommendation("budget", "0", "alarm:aws_budgets_budget.monthly"),  # alone, saves $0
+        _recommendation("gp3", "0", "db-storage:aws_db_instance.main"),  # alone, saves $0
+        _recommendation("big", "9", "compute"),
+        _recommendation("small", "4", "compute"),  # a real alternative to "big"
+    ]
+    report = build_report(priced=priced(), recommendations=recs, catalog_date="2026-11-26",
+                          catalog_source="test", stack=STACK, tool_version="t",
+                          generated_at=WHEN)
+    text = _flat(render(report, fmt))
+    assert text.count("alternative, not added") == (0 if fmt == "html" else 1)
+    if fmt == "html":
+        assert text.count('<span class="badge">alternative</span>') == 1
+        assert text.count('<span class="badge">no saving</span>') == 2
+    else:
+        assert text.count("no saving to count") == 2
+        assert "group alarm:aws_budgets_budget.monthly (alternative" not in text

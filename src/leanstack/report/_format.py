@@ -219,6 +219,27 @@ def target_text(target: str | None, unit: str, direction: str) -> str:
     return ("≤ " if direction == "at_most" else "≥ ") + metric_value(target, unit)
 
 
+GROUP_STATES = {
+    "counted": "counted in the totals",
+    "alternative": "alternative, not added",
+    "no_saving": "no saving to count",
+}
+
+
+def group_state(rec: RecommendationOut) -> str:
+    """`counted`, `alternative` (a larger saving of its group counts) or `no_saving`.
+
+    A recommendation that saves nothing (a budget, gp2 to gp3 at the same price) is not an
+    alternative to anything: it is not counted because there is nothing to add, and `patch`
+    still applies it. A lone recommendation that saves money is always counted.
+    """
+    if rec.counted:
+        return "counted"
+    if rec.monthly_savings <= 0:
+        return "no_saving"
+    return "alternative"
+
+
 def top_recommendations(report: Report, limit: int = 5) -> list[RecommendationOut]:
     """Recommendations counted in the totals first, by savings; then the rest by savings."""
     ranked = sorted(

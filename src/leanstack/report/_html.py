@@ -22,6 +22,7 @@ from leanstack.report._format import (
     cost_note,
     coverage_text,
     evidence_text,
+    group_state,
     hcl_literal,
     headline_cost,
     metric_value,
@@ -51,7 +52,7 @@ def _environment() -> jinja2.Environment:
         value_text=value_text, evidence_text=evidence_text, hcl_literal=hcl_literal,
         window_text=window_text, resource_cost_text=resource_cost_text,
         component_cost_text=component_cost_text, headline_cost=headline_cost,
-        cost_note=cost_note, cost_is_known=cost_is_known,
+        cost_note=cost_note, cost_is_known=cost_is_known, group_state=group_state,
         coverage_text=coverage_text, metric_value=metric_value, target_text=target_text,
         phase_labels=PHASE_LABELS, status_labels=STATUS_LABELS,
     )

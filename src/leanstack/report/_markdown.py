@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from leanstack.report._format import (
+    GROUP_STATES,
     PHASE_LABELS,
     STATUS_LABELS,
     component_cost_text,
@@ -17,6 +18,7 @@ from leanstack.report._format import (
     cost_note,
     coverage_text,
     evidence_text,
+    group_state,
     hcl_literal,
     headline_cost,
     metric_value,
@@ -122,7 +124,8 @@ def _summary(report: Report) -> str:
             "|---|---|---|---|---:|",
         ]
         for rec in top:
-            title = _cell(rec.title, 120) + ("" if rec.counted else " _(alternative)_")
+            alternative = group_state(rec) == "alternative"
+            title = _cell(rec.title, 120) + (" _(alternative)_" if alternative else "")
             lines.append(
                 f"| {title} | `{_cell(rec.address, 80)}` | {PHASE_LABELS[rec.phase]} "
                 f"| {rec.confidence} | {usd(rec.monthly_savings)} |"
@@ -197,7 +200,7 @@ def _recommendation_item(rec: RecommendationOut) -> str:
         f"/month, saves **{usd(rec.monthly_savings)}**",
     ]
     if rec.exclusive_group:
-        state = "counted in the totals" if rec.counted else "an alternative, not added"
+        state = GROUP_STATES[group_state(rec)]
         lines.append(f"<br>Group `{_cell(rec.exclusive_group, 150)}`: {state}.")
     lines.append("")
     if rec.evidence:

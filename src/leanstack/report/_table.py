@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leanstack.report._format import (
+    GROUP_STATES,
     PHASE_LABELS,
     STATUS_LABELS,
     component_cost_text,
@@ -21,6 +22,7 @@ from leanstack.report._format import (
     cost_note,
     coverage_text,
     evidence_text,
+    group_state,
     headline_cost,
     metric_value,
     number,
@@ -89,7 +91,7 @@ def _summary(report: Report) -> RenderableType:
         ("Saves/month", "right"),
     )
     for rec in top_recommendations(report):
-        marker = "" if rec.counted else " (alternative)"
+        marker = " (alternative)" if group_state(rec) == "alternative" else ""
         top.add_row(rec.title + marker, PHASE_LABELS[rec.phase], rec.confidence,
                     usd(rec.monthly_savings))
     header = (
@@ -222,8 +224,7 @@ def _recommendations(report: Report) -> list[RenderableType]:
         head = Text()
         head.append(f"{rec.address} · {PHASE_LABELS[rec.phase]} · confidence {rec.confidence}")
         if rec.exclusive_group:
-            counted = "counted in totals" if rec.counted else "alternative, not added"
-            head.append(f" · group {rec.exclusive_group} ({counted})")
+            head.append(f" · group {rec.exclusive_group} ({GROUP_STATES[group_state(rec)]})")
         head.append(f"\n{usd(rec.monthly_cost_before)} → {usd(rec.monthly_cost_after)}/month, "
                     f"saves {usd(rec.monthly_savings)}")
         # Label | text: long lines wrap under their text, not back to the panel's edge.
