@@ -52,6 +52,7 @@ def test_bad_rows_are_counted_and_skipped_with_their_line(
         (f"{f}:6", "blank row; skipped"),
         (f"{f}:7", "8 columns, expected 7; skipped"),
     ]
+    assert got[5:] == [(str(f), "1 more skipped row not listed")]
     series = store.series("aws_ecs_service.api", "CPUUtilization")
     assert series is not None
     assert [v for v in series.values.tolist() if v == v] == [50.0, 60.0]

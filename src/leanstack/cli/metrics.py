@@ -193,8 +193,9 @@ def import_command(
 
     Long files have columns timestamp,resource,metric,value[,unit,statistic,period];
     two-column files (timestamp,value) need --resource and --metric. Bad rows (wrong number
-    of columns, blank, unparseable timestamp or value, percentages outside 0-100) are counted
-    and skipped; a file whose header is unusable is rejected whole.
+    of columns, blank, unparseable timestamp or value) are counted and skipped, the first few
+    named with their line; impossible values (negative, a percentage above 100) are counted
+    and not stored. A file whose header is unusable is rejected whole.
 
     Without --store or --stack, the store is .leanstack/metrics.duckdb in the current
     directory (the line "store: PATH" on stderr says so). A store this command creates is

@@ -536,7 +536,17 @@ def ingest_relation(
         bad_counts[what] = sum(int(r[7 + i]) for r in agg_rows)
     skipped = sum(bad_counts.values())
     skipped_detail = tuple(f"{n} {_BAD_WORDS[w]}" for w, n in bad_counts.items() if n)
-    row_issues = tuple(_bad_row_issues(store, src, rejected, _SHOWN_BAD_ROWS if skipped else 0))
+    shown = _bad_row_issues(store, src, rejected, _SHOWN_BAD_ROWS if skipped else 0)
+    if skipped > len(shown):
+        more = skipped - len(shown)
+        shown.append(
+            Issue(
+                code=IssueCode.METRICS_ERROR,
+                message=f"{more} more skipped {'row' if more == 1 else 'rows'} not listed",
+                where=label,
+            )
+        )
+    row_issues = tuple(shown)
     # From here on, r[7:12] (bad-row counts) are consumed; good-row columns follow.
     agg = [(*r[:7], *r[12:]) for r in agg_rows if int(r[6])]
     total_rows = sum(int(r[6]) for r in agg)
