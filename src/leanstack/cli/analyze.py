@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
     @app.command("analyzers")
     def analyzers_command(
         output_format: Annotated[
-            AnalyzersFormat, typer.Option("--format", help="text or json")
+            AnalyzersFormat, typer.Option("--format", metavar="FORMAT", help="text or json")
         ] = AnalyzersFormat.TEXT,
     ) -> None:
         """List the analyzers, their settings (defaults, descriptions) and the metrics they read."""
@@ -107,25 +107,37 @@ def register(app: typer.Typer) -> None:
 
     @app.command("analyze")
     def analyze_command(
-        path: Annotated[Path, typer.Argument(help="Terraform directory or plan JSON")],
+        path: Annotated[
+            Path, typer.Argument(metavar="PATH", help="Terraform directory or plan JSON")
+        ],
         metrics: Annotated[
             bool | None,
             typer.Option(
                 "--metrics/--no-metrics",
-                help="read recorded load (default: on when .leanstack/metrics.duckdb exists)",
+                help="read recorded load  [default: on when .leanstack/metrics.duckdb exists]",
             ),
         ] = None,
-        store: Annotated[Path | None, typer.Option("--store", help="metric store file")] = None,
+        store: Annotated[
+            Path | None, typer.Option("--store", metavar="FILE", help="metric store file")
+        ] = None,
         only: Annotated[
-            str | None, typer.Option("--only", help="comma-separated analyzers to run")
+            str | None,
+            typer.Option("--only", metavar="LIST", help="comma-separated analyzers to run"),
         ] = None,
         set_: Annotated[
             list[str] | None,
-            typer.Option("--set", help="analyzer.setting=value (repeatable)"),
+            typer.Option(
+                "--set",
+                metavar="ANALYZER.SETTING=VALUE",
+                help="an analyzer setting (repeatable; `leanstack analyzers` lists them)",
+            ),
         ] = None,
-        usage: Annotated[Path | None, typer.Option("--usage", help="usage file")] = None,
+        usage: Annotated[
+            Path | None, typer.Option("--usage", metavar="FILE", help="usage file")
+        ] = None,
         var_file: Annotated[
-            list[Path] | None, typer.Option("--var-file", help="extra .tfvars file (repeatable)")
+            list[Path] | None,
+            typer.Option("--var-file", metavar="FILE", help="extra .tfvars file (repeatable)"),
         ] = None,
         var: Annotated[
             list[str] | None,
@@ -137,12 +149,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output_format: Annotated[
             ReportFormat | None,
-            typer.Option("--format", help="table, markdown, html or json (default: table)"),
+            typer.Option(
+                "--format",
+                metavar="FORMAT",
+                help="table, markdown, html or json  [default: from --out's extension, or table]",
+            ),
         ] = None,
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out",
+                metavar="FILE",
                 help="write to FILE instead of stdout (.json, .md, .html, .txt: the format, "
                 "unless --format says it; the directory must exist)",
             ),
@@ -151,8 +168,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--out-dir",
-                help="write report.{json,md,html,txt} here (default: STACK/.leanstack/report; "
-                "created if its parent exists)",
+                metavar="DIR",
+                help="write report.{json,md,html,txt} here, created if its parent exists  "
+                "[default: STACK/.leanstack/report]",
             ),
         ] = None,
         write_reports: Annotated[

@@ -78,63 +78,92 @@ def register(app: typer.Typer) -> None:
         path: Annotated[
             Path,
             typer.Argument(
+                metavar="PATH",
                 help="CPU-percent CSV (timestamp,value or long format), a directory of CSVs, or a "
-                "stack directory with .leanstack/metrics.duckdb"
+                "stack directory with .leanstack/metrics.duckdb",
             ),
         ],
         train_days: Annotated[
-            float | None, typer.Option("--train-days", help="days to fit on (default 7, or half)")
+            float | None,
+            typer.Option(
+                "--train-days",
+                metavar="DAYS",
+                help="days to fit on  [default: 7, or half the series]",
+            ),
         ] = None,
         output_format: Annotated[
             BacktestFormat | None,
-            typer.Option("--format", help="table or json (default: from --out's extension)"),
+            typer.Option(
+                "--format",
+                metavar="FORMAT",
+                help="table or json [default: from --out's extension, or table]",
+            ),
         ] = None,
         task_cpu: Annotated[
-            int | None, typer.Option("--task-cpu", help="CPU units the series was recorded at")
+            int | None,
+            typer.Option(
+                "--task-cpu", metavar="UNITS", help="CPU units the series was recorded at"
+            ),
         ] = None,
         task_memory: Annotated[
-            int | None, typer.Option("--task-memory", help="task memory MiB")
+            int | None, typer.Option("--task-memory", metavar="MIB", help="task memory MiB")
         ] = None,
         tasks: Annotated[
-            float | None, typer.Option("--tasks", help="tasks running when the series was recorded")
+            float | None,
+            typer.Option("--tasks", metavar="N", help="tasks running when the series was recorded"),
         ] = None,
         target: Annotated[
-            float | None, typer.Option("--target", help="current target-tracking target, percent")
+            float | None,
+            typer.Option(
+                "--target", metavar="PERCENT", help="current target-tracking target, percent"
+            ),
         ] = None,
         min_capacity: Annotated[
-            int | None, typer.Option("--min", help="current min capacity")
+            int | None, typer.Option("--min", metavar="N", help="current min capacity")
         ] = None,
         max_capacity: Annotated[
-            int | None, typer.Option("--max", help="current max capacity")
+            int | None, typer.Option("--max", metavar="N", help="current max capacity")
         ] = None,
         sizes: Annotated[
-            str, typer.Option("--sizes", help="candidate task CPU sizes for the optimizer")
+            str,
+            typer.Option(
+                "--sizes", metavar="LIST", help="candidate task CPU sizes for the optimizer"
+            ),
         ] = "256,512,1024,2048",
         max_requests_per_task: Annotated[
             float | None,
             typer.Option(
                 "--max-requests-per-task",
+                metavar="N",
                 help="SLO latency proxy: max requests per task per minute (needs RequestCount)",
             ),
         ] = None,
         start_latency: Annotated[
-            int, typer.Option("--start-latency", help="task start latency in seconds")
+            int,
+            typer.Option(
+                "--start-latency", metavar="SECONDS", help="task start latency in seconds"
+            ),
         ] = 60,
         deploy: Annotated[
             list[str] | None,
             typer.Option(
                 "--deploy",
+                metavar="SCHEDULE",
                 help="when deployments run (scale-in is suspended during them): "
                 "cron(...), rate(...) or at(...), UTC; repeatable",
             ),
         ] = None,
         deploy_minutes: Annotated[
-            int, typer.Option("--deploy-minutes", help="how long each deployment lasts")
+            int,
+            typer.Option(
+                "--deploy-minutes", metavar="MINUTES", help="how long each deployment lasts"
+            ),
         ] = 10,
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out",
+                metavar="FILE",
                 help="write to FILE (.json, .txt) instead of stdout; its directory must exist",
             ),
         ] = None,

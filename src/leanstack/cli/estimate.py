@@ -34,12 +34,17 @@ def register(app: typer.Typer) -> None:
     @app.command("estimate")
     def estimate_command(
         path: Annotated[
-            Path, typer.Argument(help="Terraform directory or `terraform show -json` file")
+            Path,
+            typer.Argument(
+                metavar="PATH", help="Terraform directory or `terraform show -json` file"
+            ),
         ],
         usage: Annotated[
             Path | None,
             typer.Option(
-                "--usage", help="usage file (default: leanstack-usage.yml beside the stack)"
+                "--usage",
+                metavar="FILE",
+                help="usage file  [default: leanstack-usage.yml beside the stack]",
             ),
         ] = None,
         var_file: Annotated[
@@ -54,13 +59,15 @@ def register(app: typer.Typer) -> None:
             OutputFormat | None,
             typer.Option(
                 "--format",
-                help="table, json or markdown (default: from --out's extension, or table)",
+                metavar="FORMAT",
+                help="table, json or markdown [default: from --out's extension, or table]",
             ),
         ] = None,
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out",
+                metavar="FILE",
                 help="write to FILE (.json, .md, .txt) instead of stdout; its directory must exist",
             ),
         ] = None,
@@ -81,7 +88,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
         store: Annotated[
             Path | None,
-            typer.Option("--store", help="metric store (default: STACK/.leanstack/metrics.duckdb)"),
+            typer.Option(
+                "--store",
+                metavar="FILE",
+                help="metric store  [default: STACK/.leanstack/metrics.duckdb]",
+            ),
         ] = None,
     ) -> None:
         """Price every resource of a stack at list prices from the embedded, dated catalog."""

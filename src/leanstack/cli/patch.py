@@ -42,16 +42,22 @@ def _stack_root(report_path: Path, declared: Path | None, override: Path | None)
 
 def patch_command(
     report_or_path: Annotated[
-        Path, typer.Argument(help="A report JSON from `leanstack analyze`, or a stack directory.")
+        Path,
+        typer.Argument(
+            metavar="REPORT_OR_PATH",
+            help="A report JSON from `leanstack analyze`, or a stack directory.",
+        ),
     ],
     only: Annotated[
-        str | None, typer.Option("--only", help="Comma-separated recommendation ids.")
+        str | None,
+        typer.Option("--only", metavar="LIST", help="Comma-separated recommendation ids."),
     ] = None,
     write: Annotated[
         bool, typer.Option("--write", help="Apply the patch (atomically, with a backup).")
     ] = False,
     stack: Annotated[
-        Path | None, typer.Option("--stack", help="The stack directory, if not the report's.")
+        Path | None,
+        typer.Option("--stack", metavar="DIR", help="The stack directory, if not the report's."),
     ] = None,
 ) -> None:
     """Print the report's Terraform changes as a unified diff; --write applies them."""
@@ -216,23 +222,35 @@ def _analyze_for_patch(root: Path) -> tuple[tuple[PatchRequest, ...], dict[str, 
 
 
 def diff_command(
-    base: Annotated[Path, typer.Argument(help="The base stack directory or plan JSON.")],
+    base: Annotated[
+        Path, typer.Argument(metavar="BASE", help="The base stack directory or plan JSON.")
+    ],
     head: Annotated[
-        Path | None, typer.Argument(help="The head stack directory or plan JSON.")
+        Path | None, typer.Argument(metavar="HEAD", help="The head stack directory or plan JSON.")
     ] = None,
     compare_to: Annotated[
         Path | None,
-        typer.Option("--compare-to", help="Compare the stack with the costs of a report JSON."),
+        typer.Option(
+            "--compare-to",
+            metavar="REPORT",
+            help="Compare the stack with the costs of a report JSON.",
+        ),
     ] = None,
     format_: Annotated[
         DiffFormat | None,
         typer.Option(
-            "--format", help="table, markdown or json (default: from --out's extension, or table)."
+            "--format",
+            metavar="FORMAT",
+            help="table, markdown or json [default: from --out's extension, or table]",
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Write to FILE (.json, .md, .txt); its directory must exist."),
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="Write to FILE (.json, .md, .txt); its directory must exist.",
+        ),
     ] = None,
 ) -> None:
     """The monthly cost change between two versions of a stack, by resource.

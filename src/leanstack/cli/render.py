@@ -26,18 +26,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("render")
     def render_command(
-        report: Annotated[Path, typer.Argument(help="report JSON written by `leanstack analyze`")],
+        report: Annotated[
+            Path,
+            typer.Argument(metavar="REPORT", help="report JSON written by `leanstack analyze`"),
+        ],
         output_format: Annotated[
             RenderFormat | None,
             typer.Option(
                 "--format",
-                help="table, markdown, html or json (default: from --out's extension, or table)",
+                metavar="FORMAT",
+                help="table, markdown, html or json [default: from --out's extension, or table]",
             ),
         ] = None,
         out: Annotated[
             Path | None,
             typer.Option(
                 "--out",
+                metavar="FILE",
                 help="write to FILE (.json, .md, .html, .txt) instead of stdout; "
                 "its directory must exist",
             ),
