@@ -516,3 +516,25 @@ def test_only_providers_with_tasks_get_lines() -> None:
     idle = price(service({"desired_count": 0, "launch_type": "FARGATE"}), [task_def()])
     assert [c.monthly_quantity for c in idle.components] == [0, 0]
     assert idle.status is PricingStatus.PRICED and idle.monthly_cost == 0
+
+
+@pytest.mark.parametrize(
+    ("attrs", "region", "status"),
+    [
+        ({"vpc_endpoint_type": "Gateway"}, "us-east-1", PricingStatus.FREE),
+        ({}, "us-east-1", PricingStatus.FREE),  # Terraform's default type is Gateway
+        ({"vpc_endpoint_type": "Gateway"}, "ap-south-1", PricingStatus.FREE),  # any region
+        ({"vpc_endpoint_type": "Interface"}, "us-east-1", PricingStatus.UNSUPPORTED),
+        ({"vpc_endpoint_type": "GatewayLoadBalancer"}, "us-east-1", PricingStatus.UNSUPPORTED),
+        ({"vpc_endpoint_type": UNKNOWN}, "us-east-1", PricingStatus.UNKNOWN),
+    ],
+)
+def test_gateway_vpc_endpoints_are_free_interface_ones_are_not(
+    attrs: dict[str, Any], region: str, status: PricingStatus
+) -> None:
+    priced = price(res("aws_vpc_endpoint.e", attrs, region=region))
+    assert priced.status is status and priced.reason
+    if status is PricingStatus.FREE:
+        assert "no hourly or data charge" in priced.reason
+    if status is PricingStatus.UNSUPPORTED:
+        assert priced.reason.startswith(str(attrs["vpc_endpoint_type"]))

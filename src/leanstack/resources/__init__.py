@@ -30,6 +30,7 @@ from leanstack.resources import (
     aws_rds_cluster_instance,
     aws_secretsmanager_secret,
     aws_sqs_queue,
+    aws_vpc_endpoint,
 )
 from leanstack.resources._common import PriceNotFound, is_free_tier
 from leanstack.resources._pricing import price_resource
@@ -68,6 +69,7 @@ __all__ = [
     "aws_rds_cluster_instance",
     "aws_secretsmanager_secret",
     "aws_sqs_queue",
+    "aws_vpc_endpoint",
     "elasticache_node_hourly",
     "fargate_hourly",
     "free_types",

@@ -152,9 +152,6 @@ register_free({t: reason for reason, types in _FREE_GROUPS.items() for t in type
 
 # Types that do cost money but have no cost model yet: a specific reason beats a generic one.
 PAID_WITHOUT_MODEL: dict[str, str] = {
-    "aws_vpc_endpoint": (
-        "Interface endpoints are billed per hour and GB (Gateway endpoints are free); not priced"
-    ),
     "aws_eip": "public IPv4 addresses are billed per hour; not priced",
     "aws_kms_key": "KMS keys are billed per month and per request; not priced",
     "aws_s3_bucket": "S3 storage and requests are usage-based; not priced",
