@@ -98,6 +98,10 @@ def test_synth_then_table(tmp_path: Path) -> None:
     assert "aws_db_instance.db  2026-01-05 00:00 -> 2026-01-06 23:59 UTC" in lines
     [credit] = [line for line in lines if line.split()[:2] == ["CPUCreditBalance", "avg"]]
     assert credit.split()[2:5] == ["60s", "2880", "100%"]
+    # An unknown --resource is an error naming what is stored, not an empty table.
+    unknown = runner.invoke(app, ["metrics", "show", str(stack), "--resource", "aws_sqs_queue.x"])
+    assert unknown.exit_code == 2 and unknown.stdout == ""
+    assert "aws_db_instance.db" in unknown.stderr and "'aws_sqs_queue.x'" in unknown.stderr
     missing = runner.invoke(app, ["metrics", "show", "--store", str(tmp_path / "none.duckdb")])
     assert missing.exit_code != 0 and "no metric store" in missing.stderr
 

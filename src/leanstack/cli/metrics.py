@@ -348,6 +348,12 @@ def show_command(
     """Per resource and metric: points, window, coverage, mean, p50/p95/p99, max, sparkline."""
     with _open(_store_path(store, path), read_only=True) as st:
         stats = st.stats(resource)
+        if resource is not None and not stats:
+            known = sorted({i.key.resource for i in st.list_series()})
+            listed = ", ".join(known[:20]) + (
+                f" and {len(known) - 20} more" if len(known) > 20 else ""
+            )
+            fail(f"--resource {resource!r}: no series in {st.path} (stored: {listed or 'none'})")
         buckets = (
             st.bucket_means(_SPARK_WIDTH, resource) if output_format is ShowFormat.TABLE else {}
         )
