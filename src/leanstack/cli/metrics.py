@@ -74,7 +74,11 @@ def _writing(path: Path) -> Iterator[tuple[MetricStore, list[bool]]]:
     unreachable endpoint must not leave an empty store (DuckDB allocates ~800 KB) behind.
     """
     created = not path.exists()
-    new_dirs = [d for d in (path.parent, path.parent.parent) if not d.exists()]
+    new_dirs: list[Path] = []  # the directories MetricStore will create, innermost first
+    for d in path.absolute().parents:
+        if d.exists():
+            break
+        new_dirs.append(d)
     wrote: list[bool] = []
     st = _open(path)
     try:
