@@ -14,6 +14,7 @@ from leanstack.catalog import Catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.money import quantize_money
 from leanstack.model.pricing import PricedResource, PricingStatus
+from leanstack.model.resource import SourceSpan
 from leanstack.resources import (
     PricingContext,
     aws_lambda_function,
@@ -109,7 +110,10 @@ def estimate(
     if usage is not None:
         issues.extend(usage.issues)
         issues.extend(usage.unmatched(index))
-    issues.extend(_pricing_issues(priced))
+    region_sources = {
+        r.address: r.attr_sources["region"] for r in managed if "region" in r.attr_sources
+    }
+    issues.extend(_pricing_issues(priced, region_sources))
 
     # Every figure is a sum of cent-rounded lines, so each printed total adds up to the cent.
     total = sum((r.counted_cost for r in priced), Decimal(0))
@@ -201,7 +205,15 @@ def _where(resource: PricedResource) -> str:
     return resource.source.where() if resource.source else resource.address
 
 
-def _pricing_issues(priced: list[PricedResource]) -> list[Issue]:
+def _pricing_issues(
+    priced: list[PricedResource], region_sources: Mapping[str, SourceSpan] | None = None
+) -> list[Issue]:
+    """Issues for unknown, unsupported and partly unpriced resources.
+
+    `region_sources` (address -> where its region is written) lets an unknown region point at
+    the provider's `region` line or the variable it reads, not at the first resource.
+    """
+    region_sources = region_sources or {}
     issues: list[Issue] = []
     unknown_regions: dict[str, PricedResource] = {}
     unsupported: dict[str, list[PricedResource]] = {}
@@ -262,11 +274,13 @@ def _pricing_issues(priced: list[PricedResource]) -> list[Issue]:
             and r.region == region
             and r.reason.startswith("region ")
         )
+        origin = region_sources.get(first.address)
+        where = origin.where() if origin is not None else _where(first)
         issues.append(
             Issue(
                 code=IssueCode.UNKNOWN_REGION,
                 message=f"{first.reason}; {count} resource(s) not priced",
-                where=_where(first),
+                where=where,
                 severity=Severity.ERROR,
             )
         )

@@ -134,7 +134,45 @@ def test_langfuse_stack_in_an_uncatalogued_region() -> None:
         assert found[address].status is PricingStatus.UNKNOWN
         assert "region ap-northeast-1 is not in the price catalog" in found[address].reason
     region_issues = [i for i in result.issues if i.code is IssueCode.UNKNOWN_REGION]
-    assert len(region_issues) == 1 and ":" in region_issues[0].where
+    # The region comes from var.aws_region, set in the tfvars file: the error points there.
+    assert len(region_issues) == 1 and region_issues[0].where == "../tfvars/example.tfvars:2"
+
+
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        ({"main.tf": 'provider "aws" {\n  region = "ap-south-1"\n}\n'}, "main.tf:2"),
+        (
+            {
+                "main.tf": 'provider "aws" {\n  region = var.region\n}\n',
+                "variables.tf": 'variable "region" {\n  default = "ap-south-1"\n}\n',
+            },
+            "variables.tf:2",
+        ),
+        (
+            {
+                "main.tf": 'provider "aws" {\n  region = var.region\n}\n',
+                "variables.tf": 'variable "region" {}\n',
+                "terraform.tfvars": '# region\nregion = "ap-south-1"\n',
+            },
+            "terraform.tfvars:2",
+        ),
+    ],
+)
+def test_an_uncatalogued_region_points_where_the_region_is_set(
+    tmp_path: Path, files: dict[str, str], where: str
+) -> None:
+    files = dict(files)
+    files["resources.tf"] = (
+        'resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n'
+        'resource "aws_nat_gateway" "n" {\n  subnet_id = "s"\n}\n'
+    )
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = run(tmp_path)
+    (issue,) = [i for i in result.issues if i.code is IssueCode.UNKNOWN_REGION]
+    assert issue.where == where
+    assert "ap-south-1" in issue.message and "2 resource(s) not priced" in issue.message
 
 
 def test_opg_environment_stack() -> None:

@@ -290,6 +290,9 @@ class ModuleInstance:
             for name, block in config.modules.items()
         }
         self._regions: dict[str, Any] | None = None
+        # Provider key -> where its region is written (the provider's `region` line, or the
+        # variable default / tfvars line it reads), so a region problem points there.
+        self._region_spans: dict[str, Span] = {}
         rel = os.path.relpath(config.directory, stack.root)
         self.path_module = "." if rel == "." else rel.replace(os.sep, "/")
 
@@ -437,11 +440,15 @@ class ModuleInstance:
         if self._regions is not None:
             return self._regions
         regions: dict[str, Any] = {}
+        spans = self._region_spans
         if self.parent is None:
             regions["aws"] = DEFAULT_REGION
         else:
             parent_regions = self.parent.regions(ev)
+            parent_spans = self.parent._region_spans
             regions["aws"] = parent_regions.get("aws", DEFAULT_REGION)
+            if "aws" in parent_spans:
+                spans["aws"] = parent_spans["aws"]
             mapping = self.call.attrs.get("providers") if self.call else None
             if mapping is not None and isinstance(mapping.expr, ObjectExpr):
                 for key_expr, value_expr in mapping.expr.items:
@@ -453,6 +460,9 @@ class ModuleInstance:
                         regions[child_key] = parent_regions.get(
                             parent_key, parent_regions.get("aws", DEFAULT_REGION)
                         )
+                        span = parent_spans.get(parent_key, parent_spans.get("aws"))
+                        if span is not None:
+                            spans[child_key] = span
         self._regions = regions  # provider blocks below may read locals that need regions
         for block in self.config.providers:
             if not block.labels or block.labels[0] != "aws":
@@ -468,7 +478,12 @@ class ModuleInstance:
             region_attr = block.attrs.get("region")
             if region_attr is None:
                 regions[key] = regions.get("aws", DEFAULT_REGION) if alias else DEFAULT_REGION
+                if alias and "aws" in spans:
+                    spans[key] = spans["aws"]
+                else:
+                    spans.pop(key, None)
                 continue
+            spans[key] = self.stack.value_span(region_attr, self, ev)
             try:
                 region = ev.eval(region_attr.expr, Ctx(self))
             except EvalError as exc:
@@ -498,6 +513,18 @@ class ModuleInstance:
         regions = self.regions(ev)
         region = regions.get(key, regions.get("aws", DEFAULT_REGION))
         return region if isinstance(region, str) else DEFAULT_REGION
+
+    def region_span_for(self, block: Block, attrs: Mapping[str, Any], ev: Evaluator) -> Span | None:
+        """Where the region of `region_for` is written; None for the built-in default."""
+        own = attrs.get("region")
+        if isinstance(own, str) and _REGION_RE.match(own):
+            return None  # the resource's own `region` attribute has its own source span
+        key = "aws"
+        provider_attr = block.attrs.get("provider")
+        if provider_attr is not None:
+            key = _provider_key(provider_attr.expr) or "aws"
+        self.regions(ev)
+        return self._region_spans.get(key, self._region_spans.get("aws"))
 
 
 class Stack:
@@ -954,6 +981,10 @@ def _build(instance: ResourceInstance, ev: Evaluator) -> Resource:
             )
             sources[name] = _span(first.span)
     region = group.module.region_for(block, attrs, ev)
+    if "region" not in sources:
+        region_span = group.module.region_span_for(block, attrs, ev)
+        if region_span is not None:
+            sources["region"] = _span(region_span)
     return Resource(
         address=instance.address,
         type=group.type,
