@@ -47,7 +47,7 @@ def test_import_writes_default_local_catalog_used_by_show(app: typer.Typer, home
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("imported 5 prices (rds 5) from 2 source(s); skipped 9 rows (")
+    assert lines[0].startswith("imported 5 prices (rds 5) from 2 sources; skipped 9 rows (")
     assert "comprehend: service not priced: 6" in lines[0]
     assert lines[1].startswith(f"wrote 5 rows to {home / 'catalog.csv'}")
     assert (home / "catalog.csv").is_file()

@@ -52,8 +52,8 @@ class ImportResult:
         imported = ", ".join(f"{s} {n}" for s, n in sorted(per_service.items())) or "none"
         total_skipped = sum(self.skipped.values())
         line = (
-            f"imported {len(self.prices)} prices ({imported}) from {len(self.sources)} "
-            f"source(s); skipped {total_skipped} rows"
+            f"imported {_n(len(self.prices), 'price')} ({imported}) from "
+            f"{_n(len(self.sources), 'source')}; skipped {_n(total_skipped, 'row')}"
         )
         if total_skipped:
             reasons = self.skipped.most_common()
@@ -61,6 +61,10 @@ class ImportResult:
             more = f"; {len(reasons) - 4} more reasons" if len(reasons) > 4 else ""
             line += f" ({shown}{more})"
         return line
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def source_label(meta: OfferMeta) -> str:
@@ -108,6 +112,8 @@ def import_offer_files(paths: Sequence[Path]) -> ImportResult:
 
 def keep_priced(rate: OfferRate) -> str | None:
     """Decide while reading (before tiers are numbered) whether a rate can become a row."""
+    if rate.term_sku and rate.term_sku != rate.sku:
+        return "term filed under another product's SKU (inconsistent input)"
     converted = to_price(rate, source="", source_date="")
     return converted.reason if isinstance(converted, Skip) else None
 

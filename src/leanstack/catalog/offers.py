@@ -87,6 +87,9 @@ class OfferRate:
     term_key: str = ""
     tier: str = ""
     tier_count: int = 1
+    # The `sku` the term itself names; a term filed under another product's SKU is
+    # inconsistent input (its price belongs to that other product) and is skipped.
+    term_sku: str = ""
 
     @property
     def attr(self) -> _AttrGetter:
@@ -203,6 +206,7 @@ def rates_from_product(
                 effective_date=str(term.get("effectiveDate", "")),
                 where=f"{where} sku {sku}",
                 term_key=f"{sku}.{term_key}",
+                term_sku=str(term.get("sku") or ""),
             )
 
 

@@ -78,13 +78,14 @@ def _finish_import(result: ImportResult, out: Path | None, replace: bool, what: 
     for issue in issues:
         warn(issue.line())
     default = default_local_catalog_path()
+    what_rows = f"{rows} row" if rows == 1 else f"{rows} rows"
     if _same_file(path, default):
         typer.echo(
             f"wrote {rows} rows to {path} (layered over the embedded catalog by every command)"
         )
     else:
         typer.echo(
-            f"wrote {rows} rows to {path} (use it with --catalog {path}; only {default} "
+            f"wrote {what_rows} to {path} (use it with --catalog {path}; only {default} "
             "is layered by every command)"
         )
 
