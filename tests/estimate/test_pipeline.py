@@ -136,3 +136,45 @@ def test_free_tier_is_given_out_once_per_stack(tmp_path: Path) -> None:
     assert free_lines == [Decimal("0.7"), Decimal("0.3"), Decimal(0)]
     assert result.monthly_cost == (Decimal("2.1") - 1) * Decimal("0.40")
     assert "already used by earlier resources" in result.resources[1].components[0].note
+
+
+def test_markdown_lists_unsupported_types_and_escapes_the_usage_marker() -> None:
+    queue = resource("aws_sqs_queue.q", {})
+    result = estimate(stack(queue, resource("aws_kms_key.k", {})), embedded_catalog(), None)
+    lines = render_markdown(result).splitlines()
+    (unsupported,) = [line for line in lines if "aws_kms_key" in line and "x1" in line]
+    assert unsupported.startswith("- unsupported: aws_kms_key x1")
+    marker = next(line for line in lines if "usage-based cost" in line)
+    assert marker.startswith("\\* usage-based")  # not a bullet
+    assert any(line.startswith("| `aws_sqs_queue.q` \\* | depends on usage |") for line in lines)
+
+
+@pytest.mark.parametrize("limit", [4_000, None])
+def test_markdown_stays_under_the_github_limit_with_a_truncation_note(limit: int | None) -> None:
+    queues = [resource(f"aws_sqs_queue.q{i}", {}) for i in range(1_200)]
+    result = estimate(stack(*queues), embedded_catalog(), None)
+    full = render_markdown(result, max_chars=10**9)
+    assert len(full) > 65_536 and "Truncated" not in full
+    text = render_markdown(result) if limit is None else render_markdown(result, max_chars=limit)
+    assert len(text) <= (limit or 65_000)
+    assert "**Truncated:** GitHub limits a comment to 65,536 characters" in text
+    lines = text.splitlines()
+    notes = [line for line in lines if "not shown (truncated)" in line]
+    assert notes  # whatever is cut is counted
+    dropped = {
+        what: int(line.split("… ")[1].split(" ")[0])
+        for line in notes
+        for what in ("resources", "components")
+        if f"more {what} " in line
+    }
+    resources = sum(
+        1
+        for line in lines
+        if line.startswith("| `aws_sqs_queue.q") and "\\* |" in line and line.count("|") == 4
+    )
+    components = sum(
+        1 for line in lines if line.startswith("| `aws_sqs_queue.q") and line.count("|") == 7
+    )
+    assert resources + dropped.get("resources", 0) == 1_200
+    assert components + dropped.get("components", 0) == 1_200
+    assert text.rstrip().endswith("730 hours a month.")  # the footer is never cut

@@ -143,3 +143,30 @@ def test_a_lone_or_zero_saving_recommendation_is_never_an_alternative(fmt: str) 
     else:
         assert text.count("no saving to count") == 2
         assert "group alarm:aws_budgets_budget.monthly (alternative" not in text
+
+
+def test_the_load_table_never_cuts_names() -> None:
+    import numpy as np
+
+    from leanstack.usage.series import MetricSeries
+
+    values = np.arange(60 * 24, dtype=float)
+    series = {
+        "module.rds.aws_db_instance.main": [
+            MetricSeries(resource="module.rds.aws_db_instance.main", metric="CPUUtilization",
+                         statistic="Average", period_s=60, start=WHEN, values=values)],
+        "aws_sqs_queue.jobs": [
+            MetricSeries(resource="aws_sqs_queue.jobs", metric=metric, statistic="Average",
+                         period_s=60, start=WHEN, values=values)
+            for metric in ("ApproximateNumberOfMessagesVisible",
+                           "ApproximateNumberOfMessagesNotVisible")],
+    }
+    report = build_report(priced=priced(), metrics=series, catalog_date="2026-11-26",
+                          catalog_source="test", stack=STACK, tool_version="t",
+                          generated_at=WHEN)
+    table = render(report, "table")
+    load = table[table.index("Recorded load"):table.index("Monitoring")]
+    assert "…" not in load
+    for name in ("module.rds.aws_db_instance.main", "ApproximateNumberOfMessagesVisible",
+                 "ApproximateNumberOfMessagesNotVisible"):
+        assert name in load

@@ -72,10 +72,14 @@ def number(value: float | None, unit: str = "") -> str:
     return text + suffix
 
 
+MISSING_QUANTITY = "usage?"
+"""The quantity of a usage-based line whose usage was not given, in every format."""
+
+
 def quantity(value: Decimal | None) -> str:
     """A monthly quantity: `1,460`, `3.2`; `usage?` when it depends on usage not given."""
     if value is None:
-        return "usage?"
+        return MISSING_QUANTITY
     # Derived quantities (LCUs from connection counts) carry many digits; four decimals, or
     # four significant digits below 1, are all a reader can use.
     if value.as_tuple().exponent < -4:  # type: ignore[operator]

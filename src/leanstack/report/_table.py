@@ -52,8 +52,10 @@ MAX_FINDINGS = 120
 def _table(title: str, *columns: tuple[str, str]) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAVY, expand=False)
     for name, justify in columns:
-        # Figures never wrap; text columns take what is left.
-        table.add_column(name, justify=justify, no_wrap=justify == "right")  # type: ignore[arg-type]
+        # Figures never wrap; text columns take what is left and fold a long address or
+        # metric name onto the next line rather than cutting it to an ambiguous "…".
+        table.add_column(name, justify=justify, no_wrap=justify == "right",  # type: ignore[arg-type]
+                         overflow="ellipsis" if justify == "right" else "fold")
     return table
 
 
@@ -277,25 +279,41 @@ def _replays(report: Report) -> list[RenderableType]:
 
 
 def _findings(report: Report) -> RenderableType:
-    table = _table("Findings", ("Resource", "left"), ("Analyzer", "left"), ("Status", "left"),
+    table = _table("Findings", ("Resource / analyzer", "left"), ("Status", "left"),
                    ("Summary", "left"))
     findings = sorted(report.findings, key=lambda f: (f.address, f.analyzer))
+    address = None
     for f in findings[:MAX_FINDINGS]:
-        table.add_row(f.address, f.analyzer, STATUS_LABELS[f.status], f.summary)
+        if f.address != address:
+            # The address once, in full, over its findings, rather than cut in a narrow cell.
+            address = f.address
+            table.add_row(Text(f.address, style="bold"), "", "")
+        table.add_row(f"  {f.analyzer}", STATUS_LABELS[f.status], f.summary)
     if len(findings) > MAX_FINDINGS:
         table.add_row(Text(f"… {len(findings) - MAX_FINDINGS} more findings", style="dim"),
-                      "", "", "")
+                      "", "")
     return table
 
 
 def _load(report: Report) -> RenderableType:
-    table = _table("Recorded load", ("Resource / metric", "left"), ("Window", "left"),
-                   ("Coverage", "right"), ("p50", "right"), ("p95", "right"), ("p99", "right"),
-                   ("Max", "right"))
+    windows = {window_text(m) for r in report.load.resources for m in r.metrics}
+    # One window for every series (the usual case) goes in the title, leaving the width to
+    # the names; otherwise each row says its own.
+    shared = windows.pop() if len(windows) == 1 else None
+    title = f"Recorded load ({shared})" if shared else "Recorded load"
+    columns = [("Resource / metric", "left")]
+    if shared is None:
+        columns.append(("Window", "left"))
+    columns += [("Coverage", "right"), ("p50", "right"), ("p95", "right"), ("p99", "right"),
+                ("Max", "right")]
+    table = _table(title, *columns)
     for r in report.load.resources:
+        # The address once, in full, over its metrics: names fold, they are never cut.
+        table.add_row(Text(r.address, style="bold"), *[""] * (len(columns) - 1))
         for m in r.metrics:
-            table.add_row(f"{r.address}\n  {m.metric} ({m.statistic}, {m.period_s} s)",
-                          window_text(m), coverage_text(m.coverage), number(m.p50, m.unit),
+            window = [] if shared else [window_text(m)]
+            table.add_row(f"  {m.metric} ({m.statistic}, {m.period_s} s)", *window,
+                          coverage_text(m.coverage), number(m.p50, m.unit),
                           number(m.p95, m.unit), number(m.p99, m.unit), number(m.max, m.unit))
     return table
 

@@ -16,7 +16,7 @@ from rich.text import Text
 from leanstack.estimate import Estimate
 from leanstack.model.money import HOURS_PER_MONTH, format_usd, money_str
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
-from leanstack.report._format import excluded_text
+from leanstack.report._format import MISSING_QUANTITY, excluded_text, usd_range
 
 SCHEMA_VERSION = "1"
 CURRENCY = "USD"
@@ -55,9 +55,10 @@ def unit_price(value: Decimal | None) -> str:
 
 
 def quantity(value: Decimal | None) -> str:
-    """Up to 4 decimals, thousands separators, no trailing zeros; `-` when unknown."""
+    """Up to 4 decimals, thousands separators, no trailing zeros; `usage?` when it depends on
+    usage not given (the same marker as the report)."""
     if value is None:
-        return "-"
+        return MISSING_QUANTITY
     rounded = value.quantize(Decimal("0.0001")) if abs(value) >= Decimal("0.0001") else value
     text = f"{rounded:,f}"
     if "." in text:
@@ -98,7 +99,17 @@ def total_text(result: Estimate) -> str:
     left_out = result.count(PricingStatus.UNKNOWN) + result.count(PricingStatus.UNSUPPORTED)
     if not result.resources or (not result.count(PricingStatus.PRICED) and left_out):
         return "not known"
+    priced = [r for r in result.resources if r.status is PricingStatus.PRICED]
+    if priced and all(_resource_cost(r) == "depends on usage" for r in priced):
+        # $0.00 would read as a free stack: every cost waits for usage figures.
+        return "depends on usage"
     return usd(result.monthly_cost)
+
+
+def _resource_cost(resource: PricedResource) -> str:
+    """A priced resource's cost, or `depends on usage` when none of its lines is known."""
+    known = any(c.monthly_cost is not None for c in resource.components)
+    return usd(resource.monthly_cost) if known else "depends on usage"
 
 
 def _range_text(resource: PricedResource) -> str | None:
@@ -115,7 +126,7 @@ def _range_text(resource: PricedResource) -> str | None:
         label = f"autoscaling range {details['tasks_min']}..{details['tasks_max']} tasks"
     elif "nodes_min" in details:
         label = f"autoscaling range {details['nodes_min']}..{details['nodes_max']} nodes"
-    return f"{label}: {usd(low)} - {usd(resource.monthly_cost_max)}"
+    return f"{label}: {usd_range(low, resource.monthly_cost_max)}"
 
 
 # --- table -----------------------------------------------------------------------------
@@ -161,8 +172,7 @@ def _table_rows(result: Estimate) -> list[_Row]:
     for resource in result.resources:
         if resource.status is not PricingStatus.PRICED:
             continue
-        known = any(c.monthly_cost is not None for c in resource.components)
-        cost = usd(resource.monthly_cost) if known else "depends on usage"
+        cost = _resource_cost(resource)
         extra: list[str] = []
         summary = resource.details.get("summary")
         if isinstance(summary, str):
@@ -184,8 +194,8 @@ def _table_rows(result: Estimate) -> list[_Row]:
         # A total that leaves resources out must say so, or it reads as their cost being $0.
         rows.append(((note, "", "", "", ""), "dim"))
     if result.has_range:
-        span = f"{usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)}"
-        rows.append((("range (autoscaling min - max)", "", "", "", span), ""))
+        span = usd_range(result.monthly_cost_min, result.monthly_cost_max)
+        rows.append((("range (autoscaling min–max)", "", "", "", span), ""))
     return rows
 
 
@@ -383,17 +393,66 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_markdown(result: Estimate) -> str:
-    """A PR comment: per-resource totals, components folded, footer and issues."""
-    headline = f"**{total_text(result)}/month**"
+GITHUB_COMMENT_LIMIT = 65_536
+# Room for multi-byte characters and the truncation notes (as the report's Markdown does).
+MARKDOWN_MAX_CHARS = 65_000
+
+
+def _markdown_footer(result: Estimate) -> list[str]:
+    """The footer as Markdown: unsupported types as a list, the usage marker escaped."""
+    lines: list[str] = []
+    items: list[str] = []
+    for line in footer_lines(result):
+        if line.startswith("  unsupported: "):
+            items.append("- unsupported: " + _md(line.removeprefix("  unsupported: ")))
+        elif line.startswith("  - "):
+            items.append(line.lstrip())
+        else:
+            if items:
+                lines += ["", *items, ""]
+                items = []
+            # A leading "*" would start a list item; the marker is the literal asterisk.
+            lines.append(_md(line).replace("* usage-based", "\\* usage-based", 1))
+    if items:
+        lines += ["", *items]
+    return lines
+
+
+def _fill(
+    rows: list[str], budget: int, what: str, *, table: bool = True
+) -> tuple[list[str], int]:
+    """As many rows as fit in `budget` characters, plus a note naming what was left out."""
+    kept: list[str] = []
+    spent = 0
+    for row in rows:
+        if spent + len(row) + 1 > budget:
+            break
+        kept.append(row)
+        spent += len(row) + 1
+    dropped = len(rows) - len(kept)
+    if dropped:
+        note = f"_… {dropped} more {what} not shown (truncated)_"
+        kept.append(f"| {note} |" if table else f"- {note}")
+    return kept, budget - spent
+
+
+def render_markdown(result: Estimate, *, max_chars: int = MARKDOWN_MAX_CHARS) -> str:
+    """A PR comment: per-resource totals, components folded, footer and issues.
+
+    Never longer than `max_chars` (GitHub refuses comments over 65,536 characters): past it,
+    component rows go first, then resource rows and issues, each cut counted in a note.
+    """
+    total = total_text(result)
+    headline = f"**{total}/month**" if total.startswith("$") else f"**monthly cost {total}**"
     if result.has_range:
         headline += (
-            f" (autoscaling range {usd(result.monthly_cost_min)} - {usd(result.monthly_cost_max)})"
+            f" (autoscaling range {usd_range(result.monthly_cost_min, result.monthly_cost_max)})"
         )
     if excluded_note(result):
         headline += f"; {excluded_note(result)}"
-    lines = [f"### leanstack estimate: {headline}", ""]
-    lines += ["| Resource | Monthly cost | Notes |", "|---|---:|---|"]
+    head = [f"### leanstack estimate: {headline}", ""]
+    head += ["| Resource | Monthly cost | Notes |", "|---|---:|---|"]
+    resource_rows: list[str] = []
     for resource in result.resources:
         if resource.status is PricingStatus.PRICED:
             notes = [
@@ -405,31 +464,51 @@ def render_markdown(result: Estimate) -> str:
                 )
                 if text
             ]
-            usage = " *" if any(c.usage_based for c in resource.components) else ""
-            cost = usd(resource.monthly_cost)
-            lines.append(f"| `{resource.address}`{usage} | {cost} | {_md('; '.join(notes))} |")
+            usage = " \\*" if any(c.usage_based for c in resource.components) else ""
+            cost = _resource_cost(resource)
+            resource_rows.append(
+                f"| `{resource.address}`{usage} | {cost} | {_md('; '.join(notes))} |"
+            )
         elif resource.status is PricingStatus.UNKNOWN:
-            lines.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
-    lines.append(f"| **Total** | **{total_text(result)}** | |")
+            resource_rows.append(f"| `{resource.address}` | unknown | {_md(resource.reason)} |")
+    totals = [f"| **Total** | **{total_text(result)}** | |"]
     note = excluded_note(result)
     if note:
-        lines.append(f"| _{note}_ | | |")
-    lines += ["", "<details><summary>Cost components</summary>", ""]
-    lines += ["| Resource | Component | Monthly qty | Unit | Unit price | Monthly cost |"]
-    lines += ["|---|---|---:|---|---:|---:|"]
-    for resource in result.resources:
-        for component in resource.components:
-            star = " *" if component.usage_based else ""
-            lines.append(
-                f"| `{resource.address}` | {_md(component.name)}{star} | "
-                f"{quantity(component.monthly_quantity)} | {component.unit} | "
-                f"{unit_price(component.unit_price)} | {_component_cost(component)} |"
-            )
-    lines += ["", "</details>", ""]
-    lines.extend(footer_lines(result))
+        totals.append(f"| _{note}_ | | |")
+    components_head = ["", "<details><summary>Cost components</summary>", ""]
+    components_head += ["| Resource | Component | Monthly qty | Unit | Unit price | Monthly cost |"]
+    components_head += ["|---|---|---:|---|---:|---:|"]
+    star = " \\*"
+    component_rows = [
+        f"| `{resource.address}` | {_md(component.name)}{star if component.usage_based else ''} | "
+        f"{quantity(component.monthly_quantity)} | {component.unit} | "
+        f"{unit_price(component.unit_price)} | {_component_cost(component)} |"
+        for resource in result.resources
+        for component in resource.components
+    ]
+    components_tail = ["", "</details>", ""]
+    footer = _markdown_footer(result)
     shown = [i for i in result.issues if i.severity != "info"]
-    if shown:
-        lines += ["", "<details><summary>Issues</summary>", ""]
-        lines.extend(f"- `{_md(i.where)}` {_md(i.message)}" for i in shown)
-        lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    issue_rows = [f"- `{_md(i.where)}` {_md(i.message)}" for i in shown]
+    issues_head = ["", "<details><summary>Issues</summary>", ""] if shown else []
+    issues_tail = ["", "</details>"] if shown else []
+
+    def assemble(resources: list[str], components: list[str], issues: list[str]) -> str:
+        lines = [*head, *resources, *totals, *components_head, *components]
+        lines += [*components_tail, *footer, *issues_head, *issues, *issues_tail]
+        return "\n".join(lines) + "\n"
+
+    full = assemble(resource_rows, component_rows, issue_rows)
+    if len(full) <= max_chars:
+        return full
+    truncation = (
+        f"> **Truncated:** GitHub limits a comment to {GITHUB_COMMENT_LIMIT:,} characters; "
+        "rows past that are counted below. The full estimate is in `--format json`."
+    )
+    head = [*head[:1], truncation, "", *head[1:]]
+    fixed = len(assemble([], [], [])) + 3 * 80  # the three possible "… more" notes
+    budget = max_chars - fixed
+    resources, budget = _fill(resource_rows, budget, "resources")
+    issues, budget = _fill(issue_rows, max(budget, 0), "issues", table=False)
+    components, _ = _fill(component_rows, max(budget, 0), "components")
+    return assemble(resources, components, issues)
