@@ -118,10 +118,17 @@ class _Reader:
             self.error(node, f"{what} must be a mapping")
             return []
         out = []
+        seen: dict[str, int] = {}
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
                 self.error(key, f"{what}: keys must be plain names")
                 continue
+            first = seen.get(key.value)
+            if first is not None:
+                # YAML keeps the last of duplicated keys without a word; say which one wins.
+                self.error(key, f"{what}: '{key.value}' is repeated (first on line {first})")
+                continue
+            seen[key.value] = key.start_mark.line + 1
             out.append((key, value))
         return out
 
@@ -144,8 +151,8 @@ class _Reader:
                 continue
             usage_key = allowed.get(name)
             parsed = self._value(value, usage_key.unit if usage_key else "")
-            if parsed is None:
-                self.error(value, f"{owner}.{name}: '{value.value}' is not a number")
+            if isinstance(parsed, _Bad):
+                self.error(value, f"{owner}.{name}: {parsed.why}")
                 continue
             out[name] = parsed
         return out
@@ -171,15 +178,32 @@ class _Reader:
         return out
 
     @staticmethod
-    def _value(node: yaml.ScalarNode, unit: str) -> Decimal | str | None:
+    def _value(node: yaml.ScalarNode, unit: str) -> Decimal | str | _Bad:
         text = str(node.value).strip().replace("_", "")
         if unit == "text":
             return text
         try:
             number = Decimal(text)
         except InvalidOperation:
-            return None
-        return number if number.is_finite() and number >= 0 else None
+            return _Bad(f"'{node.value}' is not a number")
+        if not number.is_finite():
+            return _Bad(f"'{node.value}' is not a number")
+        if number < 0:
+            return _Bad(f"{node.value} is negative (it must be 0 or more)")
+        if number > _MAX_QUANTITY:
+            # Beyond any real monthly usage, and beyond what money arithmetic can round.
+            return _Bad(f"{node.value} is too large (at most {_MAX_QUANTITY:.0e})")
+        return number
+
+
+@dataclass(frozen=True, slots=True)
+class _Bad:
+    """Why a usage value was refused."""
+
+    why: str
+
+
+_MAX_QUANTITY = Decimal("1e15")
 
 
 def load_usage_file(path: Path | str) -> UsageFile:
@@ -190,6 +214,9 @@ def load_usage_file(path: Path | str) -> UsageFile:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         reader.error(None, f"cannot read usage file: {exc.strerror or exc}")
+        return UsageFile(path=str(path), issues=tuple(reader.issues))
+    except UnicodeDecodeError:
+        reader.error(None, "not a UTF-8 text file (a usage file is YAML)")
         return UsageFile(path=str(path), issues=tuple(reader.issues))
     try:
         root = yaml.compose(text)
