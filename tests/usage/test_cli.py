@@ -165,6 +165,9 @@ def test_import_names_default_store_and_missing_file_is_2(
     assert default.exists()
     missing = runner.invoke(app, ["metrics", "import", str(tmp_path / "nope.csv"), *args])
     assert missing.exit_code == 2 and "nope.csv: no such file" in missing.stderr
+    # --period 0 was silently replaced by the inferred period.
+    zero = runner.invoke(app, ["metrics", "import", str(good), *args, "--period", "0"])
+    assert zero.exit_code == 2 and "--period 0" in zero.stderr
 
 
 def test_show_without_store_is_2(tmp_path: Path) -> None:

@@ -208,6 +208,8 @@ def import_command(
     """
     from leanstack.usage.importer import import_file
 
+    if period is not None and period < 1:
+        fail(f"--period {period}: must be a number of seconds, 1 or more")
     for f in files:
         if not f.is_file():
             fail(f"{f}: no such file" if not f.exists() else f"{f}: not a file")
