@@ -353,3 +353,43 @@ def test_imported_price_is_what_lookups_return(app: typer.Typer, home: Path) -> 
         "AWSQueueService-us-east-2-handmade.csv (AWSQueueService, version 20250828100000"
     )
     assert after.source != before.source
+
+
+def test_show_and_info_take_catalog_option(app: typer.Typer, home: Path, tmp_path: Path) -> None:
+    # `import --out X` points to `--catalog X`; show and info take it too.
+    out_path = tmp_path / "mine.csv"
+    code, _, err = _run(
+        app,
+        "catalog",
+        "import",
+        str(FIXTURES / "handmade" / "AmazonECS-handmade.json"),
+        "--out",
+        str(out_path),
+    )
+    assert code == 0, err
+    code, out, err = _run(
+        app,
+        "catalog",
+        "show",
+        "--catalog",
+        str(out_path),
+        "--service",
+        "fargate",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["catalog"]["layers"][-1] == str(out_path)
+    assert any(p["layer"] == str(out_path) for p in doc["prices"])
+    code, out, _ = _run(app, "catalog", "info", "--catalog", str(out_path))
+    assert code == 0 and any(
+        line.startswith(f"local catalog: {out_path} (") for line in out.splitlines()
+    )
+    notcsv = tmp_path / "notes.csv"
+    notcsv.write_text("hello,world\n1,2\n")
+    code, out, err = _run(app, "catalog", "show", "--catalog", str(notcsv))
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {notcsv}:1: not a price catalog CSV")
+    code, _, err = _run(app, "catalog", "info", "--catalog", str(tmp_path / "nope.csv"))
+    assert code == 2 and "no such file" in err

@@ -24,6 +24,7 @@ from leanstack.catalog._catalog import (
     format_attributes,
     format_price,
     load_catalog,
+    load_local_catalog,
     verify_embedded,
 )
 from leanstack.catalog._catalog import default_local_catalogs as _default_local_catalogs
@@ -45,13 +46,22 @@ _OUT_HELP = (
     "~/.cache/leanstack/catalog.csv, which every command layers over the embedded catalog; "
     "another file is used with `estimate/analyze --catalog FILE`)."
 )
+_CATALOG_HELP = "Another local catalog CSV layered on top, as with estimate/analyze (repeatable)."
 _REPLACE_HELP = "Start the local catalog afresh instead of merging into the rows already there."
 
 
-def _current_catalog(embedded_only: bool) -> Catalog:
+def _current_catalog(embedded_only: bool, extra: list[Path] | None = None) -> Catalog:
+    for path in extra or ():
+        if not path.is_file():
+            fail(f"--catalog {path}: no such file")
+        # A file named on the command line that is not a catalog stops the command, as in
+        # estimate and analyze; the default local catalog only warns.
+        errors = [i for i in load_local_catalog(path).issues if i.severity is Severity.ERROR]
+        if errors:
+            fail(errors[0].line())
     if embedded_only:
-        return embedded_catalog()
-    catalog = load_catalog(_default_local_catalogs())
+        return load_catalog(extra or [])
+    catalog = load_catalog([*_default_local_catalogs(), *(extra or [])])
     for issue in catalog.issues:
         warn(issue.line())
     return catalog
@@ -204,6 +214,9 @@ def _show(
     embedded_only: Annotated[
         bool, typer.Option("--embedded-only", help="Ignore the local catalog.")
     ] = False,
+    catalog_files: Annotated[
+        list[Path] | None, typer.Option("--catalog", metavar="CSV", help=_CATALOG_HELP)
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to FILE instead of stdout.")
     ] = None,
@@ -212,7 +225,7 @@ def _show(
 
     Exit 2 for an unknown --service or --region (the line lists the known ones).
     """
-    catalog = _current_catalog(embedded_only)
+    catalog = _current_catalog(embedded_only, catalog_files)
     if service is not None and service not in catalog.services():
         known = ", ".join(sorted(catalog.services()))
         fail(f"--service {service!r}: unknown service (known: {known})")
@@ -315,9 +328,12 @@ def _info(
     embedded_only: Annotated[
         bool, typer.Option("--embedded-only", help="Ignore the local catalog.")
     ] = False,
+    catalog_files: Annotated[
+        list[Path] | None, typer.Option("--catalog", metavar="CSV", help=_CATALOG_HELP)
+    ] = None,
 ) -> None:
     """Catalog date, source, rows per service and region, and derived rows by basis."""
-    catalog = _current_catalog(embedded_only)
+    catalog = _current_catalog(embedded_only, catalog_files)
     manifest = embedded_manifest()
     problems = verify_embedded()
     lines = [
