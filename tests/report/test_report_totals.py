@@ -170,3 +170,15 @@ def test_the_load_table_never_cuts_names() -> None:
     for name in ("module.rds.aws_db_instance.main", "ApproximateNumberOfMessagesVisible",
                  "ApproximateNumberOfMessagesNotVisible"):
         assert name in load
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_a_stack_whose_every_cost_waits_for_usage_is_not_a_free_stack(fmt: str) -> None:
+    queue = PricedResource(
+        address="aws_sqs_queue.q", type="aws_sqs_queue", region="us-east-1",
+        status=PricingStatus.PRICED,
+        components=(_line("Requests", None, "0.40", usage=True),),
+    )
+    text = _flat(render(_build([queue]), fmt))
+    assert "depends on usage" in text.split("xpected savings")[0]
+    assert "$0.00/month today" not in text.replace("\\$", "$")

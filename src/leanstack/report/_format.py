@@ -134,9 +134,28 @@ def cost_is_known(report: Report) -> bool:
     return bool(counts["priced"] or not (counts["unknown"] or counts["unsupported"]))
 
 
+def _all_usage_based(report: Report) -> bool:
+    """True when priced resources exist but not one of their lines has a known cost."""
+    priced = [r for r in report.cost.resources if r.status == "priced"]
+    return bool(priced) and all(
+        c.monthly_cost is None for r in priced for c in r.components
+    )
+
+
 def headline_cost(report: Report) -> str:
-    """The current monthly cost for a headline: `$88.05`, or `not known` (see `cost_note`)."""
-    return usd(report.totals.monthly_cost) if cost_is_known(report) else "not known"
+    """The current monthly cost for a headline: `$88.05`, `not known` (see `cost_note`), or
+    `depends on usage` when every priced line waits for usage figures ($0.00 would read as a
+    free stack)."""
+    if not cost_is_known(report):
+        return "not known"
+    if _all_usage_based(report) and report.totals.monthly_cost == 0:
+        return "depends on usage"
+    return usd(report.totals.monthly_cost)
+
+
+def per_month(figure: str) -> str:
+    """`$88.05/month`; a word (`not known`, `depends on usage`) stays as it is."""
+    return f"{figure}/month" if figure.startswith(("$", "-$")) else figure
 
 
 def cost_note(report: Report) -> str:

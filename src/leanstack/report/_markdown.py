@@ -23,6 +23,7 @@ from leanstack.report._format import (
     headline_cost,
     metric_value,
     number,
+    per_month,
     percent,
     phase_range,
     quantity,
@@ -89,7 +90,8 @@ def _summary(report: Report) -> str:
     lines = [
         f"## leanstack cost report: `{_cell(report.stack.path, 120)}`",
         "",
-        f"**{headline_cost(report)}/month today · expected savings {usd(t.monthly_savings)}/month"
+        f"**{per_month(headline_cost(report))} today · "
+        f"expected savings {usd(t.monthly_savings)}/month"
         f"{range_suffix(report)} · {usd(t.annual_savings)}/year**",
     ]
     note = cost_note(report)
@@ -159,7 +161,9 @@ def _cost_section(report: Report) -> _Section:
         what="cost rows",
         head=(
             f"<details><summary><b>Cost by service and resource</b> "
-            f"({usd(report.cost.total)}/month)</summary>\n\n"
+            f"({per_month(headline_cost(report))}"
+            + (f"; {cost_note(report)}" if cost_note(report) else "")
+            + ")</summary>\n\n"
             "| Service | Monthly | Share |\n|---|---:|---:|\n"
             + "".join(
                 f"| {_cell(s.service)} | {usd(s.monthly_cost)} | {percent(s.share)} |\n"
