@@ -260,7 +260,7 @@ def _replays_section(report: Report) -> _Section | None:
         )
         items.append(
             f"**`{_cell(rp.address, 150)}`: autoscaling policy**\n\n"
-            "| Replay | Policy | Task-hours | Monthly | Breach minutes |\n"
+            f"| Replay | Policy | {rp.hours_label} | Monthly | Breach minutes |\n"
             f"|---|---|---:|---:|---:|\n{rows}\n{_cell(rp.summary, 800)}\n\n"
         )
     for be in break_evens(report):

@@ -37,6 +37,14 @@ class Replay:
     address: str
     summary: str
     rows: tuple[ReplayRow, ...]
+    window_days: float | None = None
+
+    @property
+    def hours_label(self) -> str:
+        """`Task-hours (14 d)`: task-hours cover the replayed window, not a month."""
+        if self.window_days is None:
+            return "Task-hours (window)"
+        return f"Task-hours ({self.window_days:g} d)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,11 @@ def _replay(finding: FindingOut) -> Replay | None:
     rows = [row for row in map(_replay_row, raw) if row is not None]
     if not rows:
         return None
-    return Replay(address=finding.address, summary=finding.summary, rows=tuple(rows))
+    days = finding.evidence.get("window_days")
+    window = float(days) if isinstance(days, int | float) and not isinstance(days, bool) else None
+    return Replay(
+        address=finding.address, summary=finding.summary, rows=tuple(rows), window_days=window
+    )
 
 
 def _break_even(finding: FindingOut) -> BreakEven | None:

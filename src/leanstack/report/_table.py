@@ -258,7 +258,7 @@ def _replays(report: Report) -> list[RenderableType]:
     out: list[RenderableType] = []
     for rp in replays(report):
         table = _table(f"Autoscaling replay: {rp.address}", ("Replay", "left"),
-                       ("Policy", "left"), ("Task-hours", "right"), ("Monthly", "right"),
+                       ("Policy", "left"), (rp.hours_label, "right"), ("Monthly", "right"),
                        ("Breach minutes", "right"))
         for row in rp.rows:
             table.add_row(row.label, policy_text(row), f"{row.task_hours:,.1f}",
