@@ -1000,7 +1000,7 @@ def _success_metrics(
             direction="at_least",
             source=(
                 f"expected savings ${totals.monthly_savings} of ${totals.monthly_cost} a month "
-                f"(range ${totals.monthly_savings_low}-${totals.monthly_savings_high})"
+                f"(range ${totals.monthly_savings_low}–${totals.monthly_savings_high})"
             ),
         )
     )

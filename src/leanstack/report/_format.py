@@ -232,6 +232,12 @@ def metric_value(current: str | None, unit: str) -> str:
         return f"${current}"
     if unit == "%":
         return f"{current}%"
+    if unit == "ms":
+        # Seconds, as the load table prints TargetResponseTime (1.97 s, not 1973 ms).
+        try:
+            return number(float(current) / 1000, "Seconds")
+        except ValueError:
+            return f"{current} {unit}"
     return f"{current} {unit}"
 
 
