@@ -312,3 +312,18 @@ def test_schema_rejects_money_as_float() -> None:
     document["totals"]["monthly_cost"] = 69.7
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, estimate_json_schema())
+
+
+def test_the_table_fits_a_terminal_width_without_losing_text() -> None:
+    result = run(DUDU)
+    natural = render_table(result)
+    table = natural.split("\n\n" + natural.split("\n\n")[-1])[0]
+    assert max(len(line) for line in table.splitlines()) > 100  # the case worth fitting
+    fitted = render_table(result, width=100)
+    body = fitted[: fitted.index("OVERALL TOTAL")]
+    assert max(len(line) for line in body.splitlines()) <= 100
+    # Wrapping moves words, it never drops them: every word of the natural table survives.
+    def words(text: str) -> list[str]:
+        return sorted(w for w in text.replace("│", " ").split() if set(w) != {"─"})
+
+    assert words(natural) == words(fitted)

@@ -7,6 +7,7 @@ Money is a decimal string with cents; unit prices keep the catalog's precision.
 from __future__ import annotations
 
 import json
+import textwrap
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -199,8 +200,27 @@ def _table_rows(result: Estimate) -> list[_Row]:
     return rows
 
 
-def _layout(result: Estimate) -> list[tuple[str, str]]:
-    """(line, style) pairs of the aligned table.
+# The Name column never gets narrower than this when the table is fitted to a width.
+MIN_NAME_WIDTH = 20
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    """`text` in lines of at most `width`; continuation lines keep the tree's `│` rail."""
+    if width <= 0 or len(text) <= width:
+        return [text]
+    return textwrap.wrap(
+        text, width=width, subsequent_indent=indent, break_long_words=True,
+        break_on_hyphens=False,
+    ) or [text]
+
+
+def _continuation(cell: str) -> str:
+    return "│  " if cell.startswith("├─") else "   "
+
+
+def _layout(result: Estimate, width: int | None = None) -> list[tuple[str, str]]:
+    """(line, style) pairs of the aligned table; with `width`, no line is longer than that
+    (names and notes wrap under themselves; the figures keep their columns).
 
     Laid out by hand rather than with rich.table: Rich measures and renders every cell,
     which took over 10 s for a 2,000-resource stack; the look (tree branches, right-aligned
@@ -214,38 +234,53 @@ def _layout(result: Estimate) -> list[tuple[str, str]]:
         for index, cell in enumerate(cells):
             if not (index == 0 and spans):
                 widths[index] = max(widths[index], len(cell))
-    total_width = sum(widths) + len(GAP) * (len(widths) - 1)
+    gaps = len(GAP) * (len(widths) - 1)
+    if width is not None and sum(widths) + gaps > width:
+        widths[0] = max(MIN_NAME_WIDTH, width - sum(widths[1:]) - gaps)
+    total_width = sum(widths) + gaps
+    room = width if width is not None else None
 
-    def line(cells: tuple[str, ...]) -> str:
+    def line(cells: tuple[str, ...]) -> list[str]:
+        if not any(cells[1:4]) and room is not None:
+            # A resource's own row has only its cost: the name may run over the empty cells.
+            name_room = total_width - widths[4] - len(GAP)
+            heads = _wrap(cells[0], name_room, "   ")
+            head = (heads[0].ljust(name_room) + GAP + cells[4].rjust(widths[4])).rstrip()
+            return [head, *heads[1:]]
+        names = _wrap(cells[0], widths[0], _continuation(cells[0])) if room else [cells[0]]
         parts = [
-            cell.rjust(width) if right else cell.ljust(width)
-            for cell, width, right in zip(cells, widths, RIGHT, strict=True)
+            cell.rjust(w) if right else cell.ljust(w)
+            for cell, w, right in zip((names[0], *cells[1:]), widths, RIGHT, strict=True)
         ]
-        return GAP.join(parts).rstrip()
+        return [GAP.join(parts).rstrip(), *names[1:]]
 
-    out = [(line(HEADERS), "bold"), ("─" * total_width, "")]
+    out = [(line(HEADERS)[0], "bold"), ("─" * total_width, "")]
     for cells, style in rows:
         if style == "rule":
             out.append(("─" * total_width, ""))
         elif style == "dim" and not any(cells[1:]):
-            out.append((cells[0], style))
+            for text in _wrap(cells[0], room or 0, _continuation(cells[0])):
+                out.append((text, style))
         else:
-            out.append((line(cells), style))
+            out.extend((text, style) for text in line(cells))
     return out
 
 
-def render_table(result: Estimate) -> str:
-    """The tree-per-resource table with totals and the footer, as plain text."""
-    lines = [text for text, _ in _layout(result)]
+def render_table(result: Estimate, *, width: int | None = None) -> str:
+    """The tree-per-resource table with totals and the footer, as plain text.
+
+    `width` (a terminal's columns) wraps names and notes so no table line is wider.
+    """
+    lines = [text for text, _ in _layout(result, width)]
     lines.append("")
     lines.extend(footer_lines(result))
     return "\n".join(lines) + "\n"
 
 
-def render_table_rich(result: Estimate) -> Text:
+def render_table_rich(result: Estimate, *, width: int | None = None) -> Text:
     """The same table as styled Rich Text (bold resources and totals, dim notes), for a TTY."""
     text = Text()
-    for content, style in _layout(result):
+    for content, style in _layout(result, width):
         text.append(content + "\n", style=style or None)
     text.append("\n")
     for footer in footer_lines(result):
