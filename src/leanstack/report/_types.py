@@ -146,9 +146,12 @@ class ResourceCost(_Model):
     address: str
     type: str
     region: str
-    status: str
+    status: str = Field(description="priced, free, unsupported or unknown")
     service: str
-    monthly_cost: Money
+    monthly_cost: Money = Field(
+        description="what the resource adds to the total: the sum of its component lines in "
+        "cents; 0.00 unless priced (an unknown resource's priced lines are listed, not counted)"
+    )
     monthly_cost_min: Money | None = None
     monthly_cost_max: Money | None = None
     source: SourceRef | None = None
