@@ -321,7 +321,7 @@ def run_analysis(
     )
     best, low, high = total_savings(recs)
     totals = Totals(
-        monthly_cost=sum((p.monthly_cost for p in priced.values()), Decimal(0)),
+        monthly_cost=sum((p.counted_cost for p in priced.values()), Decimal(0)),
         monthly_savings=best,
         monthly_savings_low=min(low, best),
         monthly_savings_high=max(high, best),

@@ -138,3 +138,34 @@ def test_a_budget_in_the_recommendations_file_is_recognised(tmp_path: Path) -> N
     f = one(findings, address="aws_budgets_budget.monthly_cost")
     assert f.status is FindingStatus.NO_CHANGE
     assert "Budget limit 85.49 USD" in f.summary and "FORECASTED" in f.summary
+
+
+def test_the_budget_counts_what_the_headline_counts() -> None:
+    # The RDS instance has a priced storage line but no price for its class: it is UNKNOWN and
+    # the stack total leaves it out, so the budget must too (not $15.44 of it).
+    rds = PricedResource(
+        address="aws_db_instance.main",
+        type="aws_db_instance",
+        region="us-east-1",
+        status=PricingStatus.UNKNOWN,
+        components=(
+            PriceComponent(
+                name="storage",
+                unit="GB-month",
+                monthly_quantity=Decimal(20),
+                unit_price=Decimal("0.115"),
+            ),
+            PriceComponent(
+                name="instance", unit="hour", monthly_quantity=Decimal(730), unit_price=None
+            ),
+        ),
+    )
+    priced_stack = [priced("aws_ecs_service.app", "aws_ecs_service", "36.04"), rds]
+    f = one(
+        run("cost_alarms", context(STACK, priced=priced_stack)),
+        address="aws_budgets_budget.monthly",
+    )
+    assert f.recommendation is not None
+    assert f.recommendation.evidence["monthly_cost"] == "36.04"
+    limit = -(-36.04 * 1.2 // 1)
+    assert f'limit_amount = "{int(limit)}"' in (f.recommendation.changes[0].new_block or "")

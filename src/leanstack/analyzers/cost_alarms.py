@@ -105,7 +105,7 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
             res = ctx.resources.get(address)
             name = SERVICE_NAMES.get(res.type if res else priced.type)
             if name:
-                per_service[name] += priced.monthly_cost
+                per_service[name] += priced.counted_cost
         # Billing alarms do not make the stack a CloudWatch user worth its own alarm: counting
         # them would propose an AmazonCloudWatch alarm on the run after they were added.
         used = {
@@ -113,7 +113,7 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
             for r in ctx.resources.values()
             if r.type in SERVICE_NAMES and not _is_billing_alarm(r)
         }
-        total = sum((p.monthly_cost for p in ctx.priced.values()), Decimal(0))
+        total = sum((p.counted_cost for p in ctx.priced.values()), Decimal(0))
         watched: set[str] = set()
         for alarm in ctx.of_type("aws_cloudwatch_metric_alarm"):
             if alarm.get("metric_name") == "EstimatedCharges":
