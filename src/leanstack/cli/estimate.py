@@ -142,7 +142,9 @@ def register(app: typer.Typer) -> None:
             text = render_markdown(result)
         elif out is None and sys.stdout.isatty():
             text = ""
-            Console(highlight=False, soft_wrap=True).print(render_table_rich(result), end="")
+            console = Console(highlight=False, soft_wrap=True)
+            # Fit the terminal: long names wrap in their column instead of the line overflowing.
+            console.print(render_table_rich(result, width=console.width), end="")
         else:
             text = render_table(result)
         if text:
