@@ -28,6 +28,7 @@ from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.pricing import PriceComponent, PricedResource, PricingStatus
 from leanstack.report import CapacityInput, StackInput, build_report
 from leanstack.report.model import Report
+from leanstack.report.render import render
 from leanstack.usage.series import MetricSeries
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -337,3 +338,15 @@ def test_unpriced_components_do_not_become_zero_silently() -> None:
 @pytest.mark.parametrize("fmt", ["2026-11-26T12:00:00Z"])
 def test_generated_at_is_utc_iso(fmt: str) -> None:
     assert canonical_report().generated_at == fmt
+
+
+def test_no_second_budget_when_the_stack_has_one() -> None:
+    budget = PricedResource(address="aws_budgets_budget.monthly", type="aws_budgets_budget",
+                            region="us-east-1", status=PricingStatus.FREE)
+    report = _build([], resources=[*priced(), budget])
+    mon = report.monitoring
+    assert mon.blocks == []
+    assert "aws_budgets_budget.monthly" in mon.notes[0]
+    for fmt in ("table", "markdown", "html"):
+        text = render(report, fmt)
+        assert "already" in text and "monthly_cost" not in text.split("Monitoring")[-1]

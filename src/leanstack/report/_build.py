@@ -906,6 +906,21 @@ def _monitoring(
             notes=notes,
         )
     budget = quantize_money(monthly_cost * BUDGET_HEADROOM)
+    existing = sorted(p.address for p in priced if p.type == "aws_budgets_budget")
+    if existing:
+        # A second budget would only duplicate the alerts (and `patch` would skip it anyway).
+        return MonitoringSection(
+            source="generated",
+            monthly_budget=budget,
+            blocks=[],
+            billing_service_names=billing_names,
+            notes=[
+                f"The stack already has a budget ({', '.join(existing)}): no new budget or "
+                f"alarm is proposed. Today's cost x {BUDGET_HEADROOM} is "
+                f"${budget}; check the existing limit against it.",
+                *notes,
+            ],
+        )
     name = _slug(stack.name or stack.path.rstrip("/").rsplit("/", 1)[-1])
     return MonitoringSection(
         source="generated",

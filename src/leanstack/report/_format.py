@@ -292,3 +292,10 @@ def range_suffix(report: Report) -> str:
     if t.monthly_savings_low == t.monthly_savings_high:
         return ""
     return f" (range {usd_range(t.monthly_savings_low, t.monthly_savings_high)})"
+
+
+def monitoring_origin(source: str, blocks: int) -> str:
+    """Where the monitoring blocks come from, in a few words."""
+    if source == "recommendations":
+        return "from the recommendations"
+    return "generated" if blocks else "already in the stack"

@@ -22,6 +22,7 @@ from leanstack.report._format import (
     hcl_literal,
     headline_cost,
     metric_value,
+    monitoring_origin,
     number,
     per_month,
     percent,
@@ -314,7 +315,7 @@ def _load_section(report: Report) -> _Section:
 
 def _monitoring_section(report: Report) -> _Section:
     mon = report.monitoring
-    origin = "from the recommendations" if mon.source == "recommendations" else "generated"
+    origin = monitoring_origin(mon.source, len(mon.blocks))
     return _Section(
         what="monitoring blocks",
         head=(

@@ -25,6 +25,7 @@ from leanstack.report._format import (
     group_state,
     headline_cost,
     metric_value,
+    monitoring_origin,
     number,
     percent,
     phase_range,
@@ -320,7 +321,7 @@ def _load(report: Report) -> RenderableType:
 
 def _monitoring(report: Report) -> list[RenderableType]:
     mon = report.monitoring
-    origin = "from the recommendations" if mon.source == "recommendations" else "generated"
+    origin = monitoring_origin(mon.source, len(mon.blocks))
     out: list[RenderableType] = [
         Text(f"Monitoring ({origin}): monthly budget {usd(mon.monthly_budget)}",
              style="bold underline")
