@@ -352,3 +352,20 @@ def test_importing_the_cli_leaves_heavy_libraries_unloaded() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert proc.stdout.strip() == ""
+
+
+def test_show_commands_pick_the_format_from_out_like_the_others(tmp_path: Path) -> None:
+    from leanstack.cli import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["catalog", "show", "--out", str(tmp_path / "x.pdf")])
+    assert bad.exit_code == 2 and "x.pdf" in bad.output
+    out = tmp_path / "prices.json"
+    ok = runner.invoke(app, ["catalog", "show", "--service", "sqs", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(out.read_text())["count"] > 0
+    clash = runner.invoke(
+        app, ["metrics", "show", "--store", str(tmp_path / "m.duckdb"), "--format", "table",
+              "--out", str(tmp_path / "m.json")]
+    )
+    assert clash.exit_code == 2 and "--format" in clash.output

@@ -242,6 +242,25 @@ def choose_format(
     return by_suffix
 
 
+def format_option(choices: str) -> Any:
+    """The `--format` option every command shares: `choices` reads like "table or json"."""
+    return typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=f"{choices}  [default: from --out's extension, or table]",
+    )
+
+
+def out_option(suffixes: str) -> Any:
+    """The `--out` option every command shares: `suffixes` reads like ".json, .md, .txt"."""
+    return typer.Option(
+        "--out",
+        metavar="FILE",
+        help=f"write to FILE ({suffixes}) instead of stdout; the extension sets the format "
+        "unless --format does; its directory must exist",
+    )
+
+
 def check_out(out: Path) -> None:
     """Fail early (exit 2) when --out cannot be written: no such directory, or a directory."""
     if out.is_dir():

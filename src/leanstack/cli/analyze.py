@@ -16,6 +16,8 @@ from leanstack.cli._common import (
     err_console,
     exit_on_load_failure,
     fail,
+    format_option,
+    out_option,
     parse_vars,
     plain,
     print_issues,
@@ -149,20 +151,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output_format: Annotated[
             ReportFormat | None,
-            typer.Option(
-                "--format",
-                metavar="FORMAT",
-                help="table, markdown, html or json  [default: from --out's extension, or table]",
-            ),
+            format_option("table, markdown, html or json"),
         ] = None,
         out: Annotated[
             Path | None,
-            typer.Option(
-                "--out",
-                metavar="FILE",
-                help="write to FILE instead of stdout (.json, .md, .html, .txt: the format, "
-                "unless --format says it; the directory must exist)",
-            ),
+            out_option(".json, .md, .html, .txt"),
         ] = None,
         out_dir: Annotated[
             Path | None,

@@ -16,6 +16,8 @@ from leanstack.cli._common import (
     EXIT_USAGE,
     choose_format,
     fail,
+    format_option,
+    out_option,
     print_issues,
     stopping_issues,
     write_output,
@@ -93,11 +95,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output_format: Annotated[
             BacktestFormat | None,
-            typer.Option(
-                "--format",
-                metavar="FORMAT",
-                help="table or json [default: from --out's extension, or table]",
-            ),
+            format_option("table or json"),
         ] = None,
         task_cpu: Annotated[
             int | None,
@@ -161,11 +159,7 @@ def register(app: typer.Typer) -> None:
         ] = 10,
         out: Annotated[
             Path | None,
-            typer.Option(
-                "--out",
-                metavar="FILE",
-                help="write to FILE (.json, .txt) instead of stdout; its directory must exist",
-            ),
+            out_option(".json, .txt"),
         ] = None,
     ) -> None:
         """Fit on the first days of each series, replay the rest: current policy, optimizer,

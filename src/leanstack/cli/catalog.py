@@ -29,7 +29,7 @@ from leanstack.catalog._catalog import (
 )
 from leanstack.catalog._catalog import default_local_catalogs as _default_local_catalogs
 from leanstack.catalog.importer import ImportResult, import_offer_files, write_local_catalog
-from leanstack.cli._common import fail, warn, write_output
+from leanstack.cli._common import choose_format, fail, format_option, out_option, warn, write_output
 from leanstack.model.issues import Severity
 from leanstack.model.pricing import Price
 
@@ -39,6 +39,9 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+_SHOW_SUFFIXES = {".json": OutputFormat.JSON, ".txt": OutputFormat.TABLE}
 
 
 _OUT_HELP = (
@@ -208,23 +211,20 @@ def _show(
             "--grep", help="Only rows whose product, attributes, usage type or source contain TEXT."
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json.")
-    ] = OutputFormat.TABLE,
+    output_format: Annotated[OutputFormat | None, format_option("table or json")] = None,
     embedded_only: Annotated[
         bool, typer.Option("--embedded-only", help="Ignore the local catalog.")
     ] = False,
     catalog_files: Annotated[
         list[Path] | None, typer.Option("--catalog", metavar="CSV", help=_CATALOG_HELP)
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write to FILE instead of stdout.")
-    ] = None,
+    out: Annotated[Path | None, out_option(".json, .txt")] = None,
 ) -> None:
     """List prices with their provenance (sources numbered below the table).
 
     Exit 2 for an unknown --service or --region (the line lists the known ones).
     """
+    fmt = choose_format(out, output_format, OutputFormat.TABLE, _SHOW_SUFFIXES)
     catalog = _current_catalog(embedded_only, catalog_files)
     if service is not None and service not in catalog.services():
         known = ", ".join(sorted(catalog.services()))
@@ -233,7 +233,7 @@ def _show(
         known = ", ".join(sorted(catalog.regions()))
         fail(f"--region {region!r}: no prices in this region (known: {known})")
     rows = _selected(catalog, service, region, grep)
-    if output_format is OutputFormat.JSON:
+    if fmt is OutputFormat.JSON:
         doc = {
             "catalog": {
                 "date": catalog.date,

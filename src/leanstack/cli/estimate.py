@@ -14,6 +14,8 @@ from leanstack.cli._common import (
     err_console,
     exit_on_load_failure,
     fail,
+    format_option,
+    out_option,
     parse_vars,
     progress_status,
     write_output,
@@ -57,19 +59,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output_format: Annotated[
             OutputFormat | None,
-            typer.Option(
-                "--format",
-                metavar="FORMAT",
-                help="table, json or markdown [default: from --out's extension, or table]",
-            ),
+            format_option("table, json or markdown"),
         ] = None,
         out: Annotated[
             Path | None,
-            typer.Option(
-                "--out",
-                metavar="FILE",
-                help="write to FILE (.json, .md, .txt) instead of stdout; its directory must exist",
-            ),
+            out_option(".json, .md, .txt"),
         ] = None,
         catalog_files: Annotated[
             list[Path] | None,

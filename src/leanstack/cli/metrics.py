@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leanstack.cli._common import err_console, fail, warn, write_output
+from leanstack.cli._common import (
+    choose_format,
+    err_console,
+    fail,
+    format_option,
+    out_option,
+    warn,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from leanstack.model import Resource
@@ -342,16 +350,17 @@ def synth_command(
 @metrics_app.command("show")
 def show_command(
     path: Annotated[Path | None, typer.Argument(help="stack (to find its default store)")] = None,
-    output_format: Annotated[
-        ShowFormat, typer.Option("--format", help="table or json")
-    ] = ShowFormat.TABLE,
+    output_format: Annotated[ShowFormat | None, format_option("table or json")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="metric store file")] = None,
     resource: Annotated[
         str | None, typer.Option("--resource", help="only this Terraform address")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="write to a file")] = None,
+    out: Annotated[Path | None, out_option(".json, .txt")] = None,
 ) -> None:
     """Per resource and metric: points, window, coverage, mean, p50/p95/p99, max, sparkline."""
+    output_format = choose_format(
+        out, output_format, ShowFormat.TABLE, {".json": ShowFormat.JSON, ".txt": ShowFormat.TABLE}
+    )
     with _open(_store_path(store, path), read_only=True) as st:
         stats = st.stats(resource)
         if resource is not None and not stats:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leanstack.cli._common import err_console, fail, print_issues, warn
+from leanstack.cli._common import err_console, fail, format_option, out_option, print_issues, warn
 
 if TYPE_CHECKING:
     from leanstack.model.issues import Issue
@@ -238,19 +238,11 @@ def diff_command(
     ] = None,
     format_: Annotated[
         DiffFormat | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help="table, markdown or json [default: from --out's extension, or table]",
-        ),
+        format_option("table, markdown or json"),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            metavar="FILE",
-            help="Write to FILE (.json, .md, .txt); its directory must exist.",
-        ),
+        out_option(".json, .md, .txt"),
     ] = None,
 ) -> None:
     """The monthly cost change between two versions of a stack, by resource.

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leanstack.cli._common import choose_format, fail, write_output
+from leanstack.cli._common import choose_format, fail, format_option, out_option, write_output
 
 
 class RenderFormat(StrEnum):
@@ -32,20 +32,11 @@ def register(app: typer.Typer) -> None:
         ],
         output_format: Annotated[
             RenderFormat | None,
-            typer.Option(
-                "--format",
-                metavar="FORMAT",
-                help="table, markdown, html or json [default: from --out's extension, or table]",
-            ),
+            format_option("table, markdown, html or json"),
         ] = None,
         out: Annotated[
             Path | None,
-            typer.Option(
-                "--out",
-                metavar="FILE",
-                help="write to FILE (.json, .md, .html, .txt) instead of stdout; "
-                "its directory must exist",
-            ),
+            out_option(".json, .md, .html, .txt"),
         ] = None,
     ) -> None:
         """Render a saved report as a terminal table, a PR comment, an HTML page or JSON."""
