@@ -369,3 +369,30 @@ def test_show_commands_pick_the_format_from_out_like_the_others(tmp_path: Path) 
               "--out", str(tmp_path / "m.json")]
     )
     assert clash.exit_code == 2 and "--format" in clash.output
+
+
+def test_a_problem_repeated_by_each_module_instance_is_one_line() -> None:
+    from leanstack.cli._common import fold_module_copies
+    from leanstack.model.issues import Issue, IssueCode, Severity
+
+    def unknown_count(instance: str, where: str = "modules/region/a.tf:8") -> Issue:
+        return Issue(
+            code=IssueCode.EVALUATION_ERROR,
+            message=f"count of module.{instance}.aws_sqs_queue.q is known only after apply",
+            where=where,
+            severity=Severity.WARNING,
+        )
+
+    folded = fold_module_copies(
+        [
+            unknown_count("eu-west-1"),
+            unknown_count("eu-west-2"),
+            unknown_count('app["b"]'),
+            unknown_count("eu-west-1", where="modules/region/a.tf:9"),
+        ]
+    )
+    assert [(issue.where, more) for issue, more in folded] == [
+        ("modules/region/a.tf:8", 2),
+        ("modules/region/a.tf:9", 0),
+    ]
+    assert "eu-west-1" in folded[0][0].message

@@ -142,10 +142,33 @@ def unique_issues(issues: Iterable[Issue]) -> list[Issue]:
     return out
 
 
-def print_issues(issues: Iterable[Issue]) -> None:
-    """Each issue once, one line each, on stderr."""
+# `module.eu-west-1.` / `module.app["a"].`: the module instance a message names.
+_MODULE_INSTANCE = re.compile(r'module\.[A-Za-z0-9_-]+(\[[^\]]*\])?\.')
+
+
+def fold_module_copies(issues: Iterable[Issue]) -> list[tuple[Issue, int]]:
+    """Issues with the number of further module instances that raised the same one.
+
+    A module used twice (one per region, say) reports each problem of its source once per
+    instance, at the same file and line: those become one line that says how many more.
+    """
+    groups: dict[tuple[str, str, str, str], list[Issue]] = {}
     for issue in unique_issues(issues):
-        err_console.print(f"{issue.severity}: {plain(issue.line())}", markup=False)
+        key = (
+            str(issue.severity),
+            str(issue.code),
+            issue.where,
+            _MODULE_INSTANCE.sub("module.*.", issue.message),
+        )
+        groups.setdefault(key, []).append(issue)
+    return [(items[0], len(items) - 1) for items in groups.values()]
+
+
+def print_issues(issues: Iterable[Issue]) -> None:
+    """Each issue once, one line each, on stderr; copies from other module instances folded."""
+    for issue, more in fold_module_copies(issues):
+        suffix = f" (and {more} more module instance{'s' if more > 1 else ''})" if more else ""
+        err_console.print(f"{issue.severity}: {plain(issue.line())}{suffix}", markup=False)
 
 
 def stopping_issues(issues: Iterable[Issue]) -> list[Issue]:
