@@ -137,7 +137,7 @@ def test_a_budget_in_the_recommendations_file_is_recognised(tmp_path: Path) -> N
     assert not [f for f in findings if f.recommendation is not None]
     f = one(findings, address="aws_budgets_budget.monthly_cost")
     assert f.status is FindingStatus.NO_CHANGE
-    assert "Budget limit 85.49 USD" in f.summary and "FORECASTED" in f.summary
+    assert "Budget limit $85.49" in f.summary and "FORECASTED" in f.summary
 
 
 def test_the_budget_counts_what_the_headline_counts() -> None:

@@ -84,7 +84,7 @@ def test_markdown_and_json(golden: Callable[[Path, str], None]) -> None:
     )
     markdown = render_markdown(diff)
     golden(GOLDEN / "cost_diff.md", markdown)
-    assert markdown.startswith("### Monthly cost $84.97 -> $38.30: -$46.67 (-54.9%)")
+    assert markdown.startswith("### Monthly cost $84.97 → $38.30: -$46.67 (-54.9%)")
     data = to_json(diff)
     assert data["delta"] == str((diff.total_after - diff.total_before).quantize(Decimal("0.01")))
     assert {r["address"]: r["change"] for r in data["resources"]}[

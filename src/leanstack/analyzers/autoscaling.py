@@ -312,7 +312,7 @@ class Autoscaling(Analyzer[AutoscalingSettings]):
         yield self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"{rec.title}: ${current_cost:.2f} -> ${best.monthly_cost:.2f}/month within the "
+            f"{rec.title}: ${current_cost:.2f} → ${best.monthly_cost:.2f}/month within the "
             f"SLO.{lower_note}",
             evidence,
             rec,

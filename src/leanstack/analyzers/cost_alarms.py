@@ -145,7 +145,7 @@ class CostAlarms(Analyzer[CostAlarmSettings]):
         missing = [t for t in ("ACTUAL", "FORECASTED") if t not in notes]
         limit = as_number(budget.get("limit_amount"))
         summary = (
-            f"Budget limit {limit:g} USD vs ${total:.2f}/month estimated."
+            f"Budget limit ${limit:,.2f} against ${total:.2f}/month estimated."
             if limit
             else "Budget present."
         )

@@ -254,7 +254,7 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
             self.finding(
                 resource,
                 FindingStatus.OPPORTUNITY,
-                f"{node} -> {best}: peak {peak / 2**20:.0f} MiB fits; saves "
+                f"{node} → {best}: peak {peak / 2**20:.0f} MiB fits; saves "
                 f"${rec.monthly_savings:.2f}/month.",
                 evidence,
                 rec,
@@ -301,7 +301,7 @@ class ElastiCache(Analyzer[ElastiCacheSettings]):
         return self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"Valkey: ${rec.monthly_cost_before:.2f} -> ${rec.monthly_cost_after:.2f}/month"
+            f"Valkey: ${rec.monthly_cost_before:.2f} → ${rec.monthly_cost_after:.2f}/month"
             + (" (catalog Valkey price derived as 0.8 x Redis OSS)" if valkey.observed else "")
             + ".",
             rec.evidence,

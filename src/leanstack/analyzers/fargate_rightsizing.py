@@ -283,7 +283,7 @@ class FargateRightsizing(Analyzer[FargateRightsizingSettings]):
         return self.finding(
             address,
             FindingStatus.OPPORTUNITY,
-            f"{svc.cpu_units}/{svc.memory_mib} -> {cpu}/{mem}: saves "
+            f"{svc.cpu_units}/{svc.memory_mib} → {cpu}/{mem}: saves "
             f"${rec.monthly_savings:.2f}/month; the load needs {need_vcpu:.2f} vCPU and "
             f"{need_mib:.0f} MiB.",
             evidence,

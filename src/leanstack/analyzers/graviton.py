@@ -369,13 +369,13 @@ class Graviton(Analyzer[GravitonSettings]):
                 resource,
                 FindingStatus.NO_CHANGE,
                 f"{what} would not be cheaper at catalog prices "
-                f"(${rec.monthly_cost_before:.2f} -> ${rec.monthly_cost_after:.2f}/month).",
+                f"(${rec.monthly_cost_before:.2f} → ${rec.monthly_cost_after:.2f}/month).",
                 dict(rec.evidence),
             )
         return self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"{rec.title}: ${rec.monthly_cost_before:.2f} -> ${rec.monthly_cost_after:.2f}/month "
+            f"{rec.title}: ${rec.monthly_cost_before:.2f} → ${rec.monthly_cost_after:.2f}/month "
             f"(saves ${rec.monthly_savings:.2f}); migration effort "
             f"{rec.evidence.get('migration_effort')}.{note}",
             dict(rec.evidence),

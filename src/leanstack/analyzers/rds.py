@@ -354,7 +354,7 @@ class RdsRightsizing(Analyzer[RdsSettings]):
         return self.finding(
             resource,
             FindingStatus.OPPORTUNITY,
-            f"{cls} -> {best.instance_class}: ${current.total:.2f} -> ${best.total:.2f}/month."
+            f"{cls} → {best.instance_class}: ${current.total:.2f} → ${best.total:.2f}/month."
             + credit_note,
             evidence,
             rec,

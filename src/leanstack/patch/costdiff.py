@@ -224,7 +224,7 @@ def _headline(diff: CostDiff) -> str:
     pct = diff.percent
     rel = f" ({'+' if pct is not None and pct > 0 else ''}{pct}%)" if pct is not None else ""
     return (
-        f"Monthly cost {_money(diff.total_before)} -> {_money(diff.total_after)}: "
+        f"Monthly cost {_money(diff.total_before)} → {_money(diff.total_after)}: "
         f"{_signed(diff.delta)}{rel}"
     )
 
@@ -232,7 +232,7 @@ def _headline(diff: CostDiff) -> str:
 def render_table(diff: CostDiff) -> Table:
     """A Rich table for the terminal."""
     table = Table(
-        title=f"{diff.base_label} -> {diff.head_label}",
+        title=f"{diff.base_label} → {diff.head_label}",
         caption=_headline(diff)
         + (f"; {diff.unchanged} resources unchanged" if diff.unchanged else ""),
     )
