@@ -175,3 +175,24 @@ def test_cli_diff_accepts_a_plan_json() -> None:
     # The configuration and its plan price the same: no line, equal totals.
     assert data["resources"] == [] and data["delta"] == "0.00"
     assert Decimal(data["total_before"]) > 0 and data["unchanged"] > 0
+
+
+def test_a_stack_compared_to_its_own_report_has_not_changed(tmp_path: Path) -> None:
+    # The report prices usage from the recorded load; the stack must be priced the same way,
+    # or every usage-based line (LCUs, requests, tasks) shows a change that is not there.
+    from leanstack.cli import app
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "raptorflow"
+    stack = tmp_path / "raptorflow"
+    shutil.copytree(example, stack, ignore=shutil.ignore_patterns("report"))
+    report = tmp_path / "report.json"
+    runner = CliRunner()
+    analyzed = runner.invoke(app, ["analyze", str(stack), "--format", "json", "--out", str(report)])
+    assert analyzed.exit_code == 0, analyzed.output
+    result = runner.invoke(
+        app, ["diff", str(stack), "--compare-to", str(report), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert Decimal(data["delta"]) == 0
+    assert json.loads(report.read_text())["totals"]["monthly_cost"] == data["total_after"]

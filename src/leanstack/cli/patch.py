@@ -281,6 +281,9 @@ def diff_command(
                 f"supported (this leanstack reads {SUPPORTED_MAJOR}.x)"
             )
         base_entries = entries_from_report(data, str(compare_to))
+        # A report priced from recorded load is compared with the stack priced the same way.
+        load = data.get("load")
+        same_basis = isinstance(load, dict) and bool(load.get("resources"))
         if not isinstance(base_entries, list):
             fail(base_entries.line())
         base_label = str(compare_to)
@@ -294,9 +297,10 @@ def diff_command(
                 fail(f"{side}: not a stack directory or plan JSON")
         base_entries, base_issues = _price_side(base)
         base_label = str(base)
+        same_basis = False
     if not head_path.exists():
         fail(f"{head_path}: not a stack directory or plan JSON")
-    head_entries, head_issues = _price_side(head_path)
+    head_entries, head_issues = _price_side(head_path, recorded_load=same_basis)
     issues = [*base_issues, *head_issues]
     print_issues(i for i in issues if str(i.severity) != "info")
     diff = diff_costs(
@@ -327,7 +331,7 @@ _DIFF_FORMAT_BY_SUFFIX = {
 }
 
 
-def _price_side(path: Path) -> tuple[list[CostEntry], list[Issue]]:
+def _price_side(path: Path, *, recorded_load: bool = False) -> tuple[list[CostEntry], list[Issue]]:
     """One side of a diff, priced; exit 2 if it cannot be loaded, 1 if nothing could be priced.
 
     Issue locations are made relative to the working directory (`BASE/main.tf:3`) so the two
@@ -337,7 +341,7 @@ def _price_side(path: Path) -> tuple[list[CostEntry], list[Issue]]:
     from leanstack.patch.costdiff import estimate_stack
 
     with err_console.status(f"pricing {path}..."):
-        entries, raw_issues = estimate_stack(path)
+        entries, raw_issues = estimate_stack(path, recorded_load=recorded_load)
     root = path if path.is_dir() else path.parent
     issues = [_located(issue, root) for issue in raw_issues]
     stopping = stopping_issues(issues)

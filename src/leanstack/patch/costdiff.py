@@ -191,9 +191,13 @@ def entries_from_report(data: Any, where: str) -> list[CostEntry] | Issue:
     return entries
 
 
-def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
+def estimate_stack(
+    path: Path, *, recorded_load: bool = False
+) -> tuple[list[CostEntry], list[Issue]]:
     """Price a stack directory with the embedded catalog and its usage file, if any.
 
+    `recorded_load` prices it as `analyze` does (usage-based components from the stack's
+    metric store when it has one), so that it compares with a saved report on the same basis.
     Every issue is returned (load errors, missing modules, unpriced resources): the caller
     decides whether a side that failed to load may be compared at all.
     """
@@ -202,6 +206,24 @@ def estimate_stack(path: Path) -> tuple[list[CostEntry], list[Issue]]:
     from leanstack.terraform import load_stack
     from leanstack.usage.usage_file import find_usage_file, load_usage_file
 
+    if recorded_load:
+        from leanstack.pipeline import PipelineError, price_stack
+
+        try:
+            priced = price_stack(path)
+        except PipelineError as exc:
+            return [], [
+                Issue(
+                    code=IssueCode.USAGE_ERROR,
+                    message=str(exc),
+                    where=str(path),
+                    severity=Severity.ERROR,
+                )
+            ]
+        return entries_from_priced(priced.estimate.resources), [
+            *priced.estimate.issues,
+            *priced.issues,
+        ]
     loaded = load_stack(path)
     usage_path = find_usage_file(path)
     usage = load_usage_file(usage_path) if usage_path is not None else None
