@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,6 +123,27 @@ def test_cli_diff_between_two_stacks(copy_stack: Callable[[str], Path], tmp_path
     assert "| `aws_ecs_service.app` | changed |" in markdown.stdout
     table = runner.invoke(app, ["diff", str(base), str(head)])
     assert table.exit_code == 0 and "aws_ecs_service.app" in table.stdout
+
+
+def test_terminal_table_keeps_labels_and_headline_on_their_own_lines() -> None:
+    # A narrow table (one short row) must not squeeze the labels or the headline into its
+    # own width, as a Rich title and caption would.
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leanstack.patch.costdiff import render_table
+
+    diff = diff_costs(entries_from_priced(BASE), entries_from_priced(BASE))
+    diff = replace(
+        diff, base_label="stacks/payments-api/base", head_label="stacks/payments-api/head"
+    )
+    buffer = StringIO()
+    Console(file=buffer, width=100, color_system=None).print(render_table(diff))
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    assert lines[0] == "stacks/payments-api/base → stacks/payments-api/head"
+    headline = lines[-1]
+    assert headline.startswith("Monthly cost $") and headline.endswith("resources unchanged")
 
 
 def test_cli_diff_against_a_report(copy_stack: Callable[[str], Path], tmp_path: Path) -> None:

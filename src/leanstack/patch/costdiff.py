@@ -14,7 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.money import format_usd, quantize_money
@@ -251,13 +253,13 @@ def _headline(diff: CostDiff) -> str:
     )
 
 
-def render_table(diff: CostDiff) -> Table:
-    """A Rich table for the terminal."""
-    table = Table(
-        title=f"{diff.base_label} → {diff.head_label}",
-        caption=_headline(diff)
-        + (f"; {diff.unchanged} resources unchanged" if diff.unchanged else ""),
-    )
+def render_table(diff: CostDiff) -> Group:
+    """The terminal form: what is compared, the table, then the headline.
+
+    The labels and the headline are lines of their own: as a table title and caption they
+    would be wrapped to the width of a table that may be only a few columns wide.
+    """
+    table = Table(title_justify="left")
     table.add_column("Resource")
     table.add_column("Change")
     table.add_column("Before", justify="right")
@@ -275,7 +277,14 @@ def render_table(diff: CostDiff) -> Table:
     table.add_row(
         "Total", "", _money(diff.total_before), _money(diff.total_after), _signed(diff.delta)
     )
-    return table
+    headline = _headline(diff) + (
+        f"; {diff.unchanged} resources unchanged" if diff.unchanged else ""
+    )
+    return Group(
+        Text(f"{diff.base_label} → {diff.head_label}", style="bold"),
+        table,
+        Text(headline),
+    )
 
 
 def _md_cell(text: str) -> str:
