@@ -40,7 +40,7 @@ from leanstack.report._format import (
 )
 from leanstack.report._simulations import break_evens, policy_text, replays, requests_text
 from leanstack.report._types import Report
-from leanstack.report.estimate import unit_price
+from leanstack.report.estimate import layout_tree, unit_price
 
 WIDTH = 100
 # A terminal is read top to bottom: past these many rows the rest is summed up in one line
@@ -116,22 +116,13 @@ def _cost(report: Report) -> list[RenderableType]:
 
 _TREE_HEADERS = ("Resource / component", "Monthly qty", "Unit", "Unit price", "Monthly cost")
 _TREE_GAP = "  "
-
-
-def _fit(text: str, width: int, indent: str) -> list[str]:
-    """`text` in lines of at most `width`, continuation lines starting with `indent`."""
-    if len(text) <= width:
-        return [text]
-    return textwrap.wrap(text, width=width, subsequent_indent=indent,
-                         break_long_words=True, break_on_hyphens=False) or [text]
+_NO_FIGURES = ("", "", "", "")
 
 
 def _resource_tree(report: Report) -> RenderableType:
-    """Cost by resource as the estimate prints it: a tree per resource, figures aligned.
-
-    Laid out by hand so that a resource's notes run across the whole width (a Rich table
-    would squeeze them into the first column); free resources are summed up by reason at the
-    end, and resources that could not be priced are listed one by one with the reason.
+    """Cost by resource as the estimate prints it (`layout_tree`): a tree per resource,
+    figures aligned, notes across the whole width; free resources are summed up by reason at
+    the end, and resources that could not be priced are listed one by one with the reason.
     """
     unpriced_status = ("unknown", "unsupported")
     priced = [r for r in report.cost.resources
@@ -139,7 +130,6 @@ def _resource_tree(report: Report) -> RenderableType:
     free = [r for r in report.cost.resources if r.status == "free"]
     # Never cut: a resource that could not be priced must be seen, not summed up as $0.
     unpriced = [r for r in report.cost.resources if r.status in unpriced_status]
-    # (cells, style) rows; a row whose cells after the first are None spans the width.
     rows: list[tuple[tuple[str, ...], str]] = []
     for r in [*priced[:MAX_RESOURCES], *unpriced]:
         where = f"  ({r.source.file}:{r.source.start_line})" if r.source else ""
@@ -154,48 +144,20 @@ def _resource_tree(report: Report) -> RenderableType:
         count = len(r.components) + len(notes)
         for i, c in enumerate(r.components):
             branch = "└─" if i == count - 1 else "├─"
-            cost = component_cost_text(c)
-            price = unit_price(c.unit_price)
             rows.append(((f"{branch} {c.name}{' *' if c.usage_based else ''}",
-                          quantity(c.monthly_quantity), c.unit, price, cost), ""))
+                          quantity(c.monthly_quantity), c.unit, unit_price(c.unit_price),
+                          component_cost_text(c)), ""))
         for i, note in enumerate(notes):
             branch = "└─" if i == len(notes) - 1 else "├─"
-            rows.append(((f"{branch} {note}",), "dim"))
-        rows.append(((), ""))
-
-    numeric = [cells for cells, _ in rows if len(cells) == 5]
-    widths = [max([len(h) for h in _TREE_HEADERS[k:k + 1]] + [len(c[k]) for c in numeric])
-              for k in range(5)]
-    gaps = len(_TREE_GAP) * 4
-    # The name column gets what the figures leave of the width; long names wrap under it.
-    widths[0] = min(widths[0], WIDTH - sum(widths[1:]) - gaps)
-    right = (False, True, False, True, True)
-
-    def line(cells: tuple[str, ...]) -> list[str]:
-        if not any(cells[1:4]):
-            # A resource's own row has only its cost: the name may run over the empty cells.
-            room = sum(widths[:4]) + len(_TREE_GAP) * 3
-            heads = _fit(cells[0], room, "   ")
-            head = heads[0].ljust(room) + _TREE_GAP + cells[4].rjust(widths[4])
-            return [head.rstrip(), *heads[1:]]
-        names = _fit(cells[0], widths[0], "│  " if cells[0].startswith("├─") else "   ")
-        first = [cells[0] if len(names) == 1 else names[0], *cells[1:]]
-        parts = [c.rjust(w) if r else c.ljust(w)
-                 for c, w, r in zip(first, widths, right, strict=True)]
-        return [_TREE_GAP.join(parts).rstrip(), *names[1:]]
+            rows.append(((f"{branch} {note}", *_NO_FIGURES), "dim"))
+        rows.append((("", *_NO_FIGURES), ""))
 
     out = Text()
     out.append("Cost by resource\n", style="italic")
-    out.append("\n".join(line(_TREE_HEADERS)) + "\n", style="bold")
-    out.append("─" * WIDTH + "\n")
-    for cells, style in rows:
-        if not cells:
-            out.append("\n")
-        elif len(cells) == 1:
-            indent = "│  " if cells[0].startswith("├─") else "   "
-            out.append("\n".join(_fit(cells[0], WIDTH, indent)) + "\n", style=style or "dim")
-        else:
-            out.append("\n".join(line(cells)) + "\n", style=style)
+    lines = layout_tree(rows, headers=_TREE_HEADERS, gap=_TREE_GAP, width=WIDTH,
+                        rule_width=WIDTH)
+    for text, style in lines:
+        out.append(text + "\n", style=style or None)
     rest = priced[MAX_RESOURCES:]
     if rest:
         rest_cost = sum((r.monthly_cost for r in rest), Decimal(0))
@@ -208,7 +170,9 @@ def _resource_tree(report: Report) -> RenderableType:
         out.append(f"{len(free)} free resource(s):\n", style="bold")
         for reason, addresses in by_reason.items():
             text = f"· {reason}: {', '.join(addresses)}"
-            out.append("\n".join(_fit(text, WIDTH, "  ")) + "\n", style="dim")
+            out.append("\n".join(textwrap.wrap(text, width=WIDTH, subsequent_indent="  ",
+                                                break_long_words=True, break_on_hyphens=False)
+                                  or [text]) + "\n", style="dim")
     return out
 
 

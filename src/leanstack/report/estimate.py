@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -218,52 +219,68 @@ def _continuation(cell: str) -> str:
     return "│  " if cell.startswith("├─") else "   "
 
 
-def _layout(result: Estimate, width: int | None = None) -> list[tuple[str, str]]:
-    """(line, style) pairs of the aligned table; with `width`, no line is longer than that
-    (names and notes wrap under themselves; the figures keep their columns).
+def layout_tree(
+    rows: Sequence[tuple[tuple[str, ...], str]],
+    *,
+    headers: tuple[str, ...] = HEADERS,
+    gap: str = GAP,
+    width: int | None = None,
+    rule_width: int | None = None,
+) -> list[tuple[str, str]]:
+    """(line, style) pairs of a tree table: five columns (name, quantity, unit, unit price,
+    cost), one row per `(cells, style)`; with `width`, no line is longer than that (names and
+    notes wrap under themselves; the figures keep their columns).
 
-    Laid out by hand rather than with rich.table: Rich measures and renders every cell,
-    which took over 10 s for a 2,000-resource stack; the look (tree branches, right-aligned
-    numbers, a rule under the header) is the same.
+    Styles: "bold" for a resource's own row (its name may run over the empty figure cells),
+    "dim" with only a first cell for a note across the row, "rule" for a line, "" otherwise.
+    `rule_width` sets the length of the rules (default: the table's width). Laid out by hand
+    rather than with rich.table: Rich measures and renders every cell, which took over 10 s
+    for a 2,000-resource stack; the look (tree branches, right-aligned numbers, a rule under
+    the header) is the same.
     """
-    rows = _table_rows(result)
-    widths = [len(h) for h in HEADERS]
+    widths = [len(h) for h in headers]
     for cells, style in rows:
         # Notes and reasons run across the row: they do not widen the Name column.
         spans = style == "dim" and not any(cells[1:])
         for index, cell in enumerate(cells):
             if not (index == 0 and spans):
                 widths[index] = max(widths[index], len(cell))
-    gaps = len(GAP) * (len(widths) - 1)
+    gaps = len(gap) * (len(widths) - 1)
     if width is not None and sum(widths) + gaps > width:
         widths[0] = max(MIN_NAME_WIDTH, width - sum(widths[1:]) - gaps)
     total_width = sum(widths) + gaps
+    rule = "─" * (rule_width if rule_width is not None else total_width)
     room = width if width is not None else None
 
     def line(cells: tuple[str, ...]) -> list[str]:
         if not any(cells[1:4]) and room is not None:
             # A resource's own row has only its cost: the name may run over the empty cells.
-            name_room = total_width - widths[4] - len(GAP)
+            name_room = total_width - widths[4] - len(gap)
             heads = _wrap(cells[0], name_room, "   ")
-            head = (heads[0].ljust(name_room) + GAP + cells[4].rjust(widths[4])).rstrip()
+            head = (heads[0].ljust(name_room) + gap + cells[4].rjust(widths[4])).rstrip()
             return [head, *heads[1:]]
         names = _wrap(cells[0], widths[0], _continuation(cells[0])) if room else [cells[0]]
         parts = [
             cell.rjust(w) if right else cell.ljust(w)
             for cell, w, right in zip((names[0], *cells[1:]), widths, RIGHT, strict=True)
         ]
-        return [GAP.join(parts).rstrip(), *names[1:]]
+        return [gap.join(parts).rstrip(), *names[1:]]
 
-    out = [(line(HEADERS)[0], "bold"), ("─" * total_width, "")]
+    out = [(line(headers)[0], "bold"), (rule, "")]
     for cells, style in rows:
         if style == "rule":
-            out.append(("─" * total_width, ""))
+            out.append((rule, ""))
         elif style == "dim" and not any(cells[1:]):
             for text in _wrap(cells[0], room or 0, _continuation(cells[0])):
                 out.append((text, style))
         else:
             out.extend((text, style) for text in line(cells))
     return out
+
+
+def _layout(result: Estimate, width: int | None = None) -> list[tuple[str, str]]:
+    """(line, style) pairs of the estimate's table (see `layout_tree`)."""
+    return layout_tree(_table_rows(result), width=width)
 
 
 def render_table(result: Estimate, *, width: int | None = None) -> str:
