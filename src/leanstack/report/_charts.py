@@ -14,7 +14,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from leanstack.report._format import number, phase_range, usd
-from leanstack.report._simulations import BreakEven
+from leanstack.report._simulations import BreakEven, requests_text
 from leanstack.report._types import MetricLoad, PhaseOut, Report
 
 # One colour per service, in the order services are listed; the same everywhere in the page.
@@ -339,7 +339,7 @@ def breakeven_chart(curve: BreakEven, *, width: int = 860, height: int = 280) ->
         decade += 1
     tick = math.ceil(x_lo - 1e-9)
     while tick <= x_hi + 1e-9:
-        parts.append(_text(x(10**tick), height - 14, _volume(10**tick), size=10,
+        parts.append(_text(x(10**tick), height - 14, requests_text(10**tick, trim=True), size=10,
                            anchor="middle", fill=MUTED))
         tick += 1
     parts.append(_text(left + plot_w / 2, height - 1, "requests a month (log scale)", size=10,
@@ -358,10 +358,11 @@ def breakeven_chart(curve: BreakEven, *, width: int = 860, height: int = 280) ->
         at = max(yy, placed[-1] + 14) if placed else yy
         placed.append(at)
         parts.append(_text(left + plot_w + 8, at + 4, text, size=11, fill=colour, weight="600"))
-    marks = [(curve.monthly_requests, f"today {_volume(curve.monthly_requests)}", INK, "")]
+    today = requests_text(curve.monthly_requests, trim=True)
+    marks = [(curve.monthly_requests, f"today {today}", INK, "")]
     if curve.break_even_requests:
         marks.append((curve.break_even_requests,
-                      f"break-even {_volume(curve.break_even_requests)}", MUTED,
+                      f"break-even {requests_text(curve.break_even_requests, trim=True)}", MUTED,
                       ' stroke-dasharray="4 3"'))
     # The leftmost mark is labelled on its left, the other on its right: they never overlap.
     marks.sort()
@@ -375,14 +376,5 @@ def breakeven_chart(curve: BreakEven, *, width: int = 860, height: int = 280) ->
         parts.append(_text(xx - 4 if left_side else xx + 4, top + 12, label, size=11,
                            anchor="end" if left_side else "start", fill=colour))
     title = (f"{curve.address}: monthly cost on Lambda and on Fargate by request volume; "
-             f"today {_volume(curve.monthly_requests)} requests a month")
+             f"today {today} requests a month")
     return _svg(width, height, title, "".join(parts))
-
-
-def _volume(value: float) -> str:
-    if value >= 1_000_000:
-        text = f"{value / 1_000_000:.2f}".rstrip("0").rstrip(".")
-        return f"{text}M"
-    if value >= 1_000:
-        return f"{value / 1_000:.0f}k"
-    return f"{value:.0f}"

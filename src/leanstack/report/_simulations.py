@@ -176,10 +176,11 @@ def policy_text(row: ReplayRow) -> str:
     return text
 
 
-def requests_text(value: int) -> str:
-    """`3.15M`, `56k`, `950`."""
+def requests_text(value: float, *, trim: bool = False) -> str:
+    """`3.15M`, `56k`, `950`; `trim` drops trailing zeros (`1M`, not `1.00M`: axis ticks)."""
     if value >= 1_000_000:
-        return f"{value / 1_000_000:.2f}M"
+        millions = f"{value / 1_000_000:.2f}"
+        return (millions.rstrip("0").rstrip(".") if trim else millions) + "M"
     if value >= 1_000:
         return f"{value / 1_000:.0f}k"
-    return str(value)
+    return f"{value:.0f}"
