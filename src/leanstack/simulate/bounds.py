@@ -25,7 +25,6 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.simulate.ecs import Load
 from leanstack.simulate.pricing import FargateRates
 
@@ -91,11 +90,6 @@ def _need(demand: FloatArray, vcpu: float, level_pct: float, floor: int = 0) -> 
     return np.maximum(np.ceil(demand / (vcpu * level_pct / 100.0) - _EPS), floor)
 
 
-def _monthly(rates: FargateRates, cpu: int, mem: int, task_minutes: int, minutes: int) -> Decimal:
-    hours = Decimal(max(minutes, 1)) / Decimal(60)
-    return rates.task_minute(cpu, mem) * task_minutes * HOURS_PER_MONTH / hours
-
-
 def _held_per_block(need: FloatArray, block: int, offset: int) -> FloatArray:
     """Each clock-aligned block of `block` minutes held at its peak; `offset` is how many
     minutes of the first block had passed when the series starts."""
@@ -144,7 +138,7 @@ def clairvoyant(
         bound = Bound(
             name="oracle" if block_minutes <= 1 else "hourly-oracle",
             detail=f"{per}, {cpu}/{mem}",
-            monthly_cost=_monthly(rates, cpu, mem, billed, n),
+            monthly_cost=rates.monthly(cpu, mem, billed, n),
             task_minutes=billed,
             breach_minutes=0,
             task_cpu_units=cpu,
@@ -210,7 +204,7 @@ class _Best:
             self.bound = Bound(
                 name="reactive-bound",
                 detail=f"reactive, in hindsight: {details[int(k)]} x {cpu}/{mem}",
-                monthly_cost=_monthly(self.rates, cpu, mem, billed, self.n),
+                monthly_cost=self.rates.monthly(cpu, mem, billed, self.n),
                 task_minutes=billed,
                 breach_minutes=int(breaches[k]),
                 task_cpu_units=cpu,

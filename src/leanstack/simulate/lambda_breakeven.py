@@ -416,8 +416,6 @@ def lambda_breakeven(
         breach_threshold=settings.breach_threshold,
     )
     minutes = max(load.minutes, 1)
-    task_minute = rates.task_minute(config.task_cpu_units, config.task_memory_mib)
-    hours = Decimal(minutes) / Decimal(60)
 
     pc = 0
     if setup.provisioned_concurrency is not None:
@@ -433,7 +431,9 @@ def lambda_breakeven(
         lam, peak = _lambda_monthly(
             prices, setup, scaled_rpm, duration, math.ceil(pc * f) if pc else 0
         )
-        far = task_minute * int(batch.task_minutes[j, 0]) * HOURS_PER_MONTH / hours
+        far = rates.monthly(
+            config.task_cpu_units, config.task_memory_mib, int(batch.task_minutes[j, 0]), minutes
+        )
         if fargate_has_alb:
             far += _alb_monthly(
                 prices, np.nan_to_num(scaled_rpm, nan=0.0) / 60.0, setup.bytes_per_request_kb

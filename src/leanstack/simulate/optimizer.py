@@ -16,7 +16,6 @@ import numpy as np
 
 from leanstack.model.fargate import FARGATE_TASK_SIZES
 from leanstack.model.issues import Issue, IssueCode, Severity
-from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.simulate.ecs import Load
 from leanstack.simulate.policies import ServiceConfig, SimulationSettings, TargetTrackingPolicy
 from leanstack.simulate.pricing import FargateRates, fargate_rates
@@ -210,12 +209,9 @@ def score_candidates(
         scale_in_frozen=scale_in_frozen,
     )
     minutes = max(load.minutes, 1)
-    hours = Decimal(minutes) / Decimal(60)
     out: list[CandidateScore] = []
     for k, cand in enumerate(candidates):
         task_minutes = int(batch.task_minutes[k])
-        per_minute = rates.task_minute(cand.config.task_cpu_units, cand.config.task_memory_mib)
-        cost = per_minute * task_minutes
         breach = int(batch.breach_minutes[k])
         violations = int(batch.request_violations[k])
         meets = breach <= slo.max_breach_share * minutes and (
@@ -226,7 +222,9 @@ def score_candidates(
         out.append(
             CandidateScore(
                 candidate=cand,
-                monthly_cost=cost * HOURS_PER_MONTH / hours,
+                monthly_cost=rates.monthly(
+                    cand.config.task_cpu_units, cand.config.task_memory_mib, task_minutes, minutes
+                ),
                 task_hours=Decimal(task_minutes) / Decimal(60),
                 breach_minutes=breach,
                 breach_share=breach / minutes,

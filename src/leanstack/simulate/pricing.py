@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from leanstack.catalog import Catalog, default_local_catalogs, load_catalog
 from leanstack.model.issues import Issue, IssueCode, Severity
+from leanstack.model.money import HOURS_PER_MONTH
 from leanstack.model.pricing import Price, PriceQuery
 from leanstack.resources.aws_ecs_service import fargate_task_rate
 
@@ -43,6 +44,13 @@ class FargateRates:
     def task_minute(self, cpu_units: int, memory_mib: int, *, spot: bool = False) -> Decimal:
         """Price of one task-minute."""
         return self.task_hour(cpu_units, memory_mib, spot=spot) / _MINUTES_PER_HOUR
+
+    def monthly(
+        self, cpu_units: int, memory_mib: int, task_minutes: int, window_minutes: int
+    ) -> Decimal:
+        """On-demand cost of `task_minutes` billed over a window, scaled to a 730-hour month."""
+        hours = Decimal(max(window_minutes, 1)) / _MINUTES_PER_HOUR
+        return self.task_minute(cpu_units, memory_mib) * task_minutes * HOURS_PER_MONTH / hours
 
 
 def _pick(
