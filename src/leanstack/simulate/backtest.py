@@ -29,7 +29,7 @@ import numpy as np
 
 from leanstack.model.issues import Issue, IssueCode, Severity
 from leanstack.model.money import money_str
-from leanstack.simulate.bounds import clairvoyant, hourly_oracle, reactive_bound
+from leanstack.simulate.bounds import Bound, clairvoyant, hourly_oracle, reactive_bound
 from leanstack.simulate.ecs import Load, SimulationResult, simulate
 from leanstack.simulate.optimizer import (
     Candidate,
@@ -172,16 +172,6 @@ class BacktestResult:
         return not verdict and reactive.cost_vs_oracle > TARGET_RATIO
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OracleResult:
-    """The clairvoyant floor for one window."""
-
-    monthly_cost: Decimal
-    task_minutes: int
-    task_cpu_units: int
-    task_memory_mib: int
-
-
 def _sizes(config: ServiceConfig, sizes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return list(sizes) or [(config.task_cpu_units, config.task_memory_mib)]
 
@@ -194,26 +184,20 @@ def oracle(
     settings: SimulationSettings | None = None,
     rates: FargateRates,
     min_capacity: int = 1,
-) -> OracleResult:
+) -> Bound:
     """The cheapest capacity keeping every minute at or under the breach threshold.
 
     A task serving minute t must launch `start_latency` earlier and is billed from then, so the
     billed count at minute s is the largest need over [s, s + latency].
     """
     settings = settings or SimulationSettings()
-    floor = clairvoyant(
+    return clairvoyant(
         load,
         _sizes(config, sizes),
         rates=rates,
         breach_threshold=settings.breach_threshold,
         start_latency_min=settings.start_latency_min,
         min_capacity=min_capacity,
-    )
-    return OracleResult(
-        monthly_cost=floor.monthly_cost,
-        task_minutes=floor.task_minutes,
-        task_cpu_units=floor.task_cpu_units,
-        task_memory_mib=floor.task_memory_mib,
     )
 
 
@@ -256,6 +240,19 @@ def _row(
         breach_minutes=result.breach_minutes,
         breach_share=result.breach_share,
         task_hours=result.task_hours,
+    )
+
+
+def _bound_row(series: str, bound: Bound, floor: Decimal, minutes: int) -> BacktestRow:
+    return BacktestRow(
+        series=series,
+        policy=bound.name,
+        detail=bound.detail,
+        monthly_cost=bound.monthly_cost,
+        cost_vs_oracle=_ratio(bound.monthly_cost, floor),
+        breach_minutes=bound.breach_minutes,
+        breach_share=bound.breach_minutes / minutes,
+        task_hours=Decimal(bound.task_minutes) / Decimal(60),
     )
 
 
@@ -351,18 +348,7 @@ def backtest(
         )
         rows.append(_row(load.name, "optimizer", cand.describe(), result, floor.monthly_cost))
 
-    rows.append(
-        BacktestRow(
-            series=load.name,
-            policy="oracle",
-            detail=f"clairvoyant, {floor.task_cpu_units}/{floor.task_memory_mib}",
-            monthly_cost=floor.monthly_cost,
-            cost_vs_oracle=Decimal(1).quantize(RATIO_PLACES) if floor.monthly_cost > 0 else None,
-            breach_minutes=0,
-            breach_share=0.0,
-            task_hours=Decimal(floor.task_minutes) / Decimal(60),
-        )
-    )
+    rows.append(_bound_row(load.name, floor, floor.monthly_cost, test_minutes))
     baseline_rows: list[BacktestRow] = []
     for baseline in BASELINES:
         count, cpu, mem = static_size(train, config, baseline, sizes=sizes, rates=rates)
@@ -408,20 +394,8 @@ def backtest(
         start_latency_min=latency,
     )
     for bound in (hourly, reactive):
-        if bound is None:
-            continue
-        rows.append(
-            BacktestRow(
-                series=load.name,
-                policy=bound.name,
-                detail=bound.detail,
-                monthly_cost=bound.monthly_cost,
-                cost_vs_oracle=_ratio(bound.monthly_cost, floor.monthly_cost),
-                breach_minutes=bound.breach_minutes,
-                breach_share=bound.breach_minutes / test_minutes,
-                task_hours=Decimal(bound.task_minutes) / Decimal(60),
-            )
-        )
+        if bound is not None:
+            rows.append(_bound_row(load.name, bound, floor.monthly_cost, test_minutes))
     rows.extend(baseline_rows)
     return BacktestResult(
         series=load.name,
